@@ -1,0 +1,277 @@
+"""The domain core: offices, pensioners, certifications, status changes, money."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from . import idnumber
+from .rules import Status
+
+
+class District(models.Model):
+    code = models.CharField("区划代码", max_length=6, unique=True)
+    name = models.CharField("区（市）", max_length=32, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = verbose_name_plural = "区（市）"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StreetOffice(models.Model):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="offices")
+    name = models.CharField("街道（镇）", max_length=64)
+    counter_address = models.CharField("服务窗口地址", max_length=200, blank=True)
+    counter_hours = models.CharField(
+        "办公时间", max_length=100, blank=True, default="周一至周五 9:00-12:00，13:30-17:00"
+    )
+    counter_phone = models.CharField("咨询电话", max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["district__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="office_unique_in_district")
+        ]
+        verbose_name = verbose_name_plural = "街道办事处"
+
+    def __str__(self) -> str:
+        return f"{self.district.name}/{self.name}"
+
+
+class Community(models.Model):
+    street_office = models.ForeignKey(StreetOffice, on_delete=models.PROTECT, related_name="communities")
+    name = models.CharField("社区", max_length=64)
+
+    class Meta:
+        ordering = ["street_office_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["street_office", "name"], name="community_unique_in_office")
+        ]
+        verbose_name = verbose_name_plural = "社区"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    PENSIONER = "pensioner", "退休人员"
+    RELATIVE = "relative", "亲属/代办人"
+    STAFF = "staff", "街道工作人员"
+    ADMIN = "admin", "管理员"
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.STAFF)
+    phone = models.CharField("手机号", max_length=20, blank=True, db_index=True)
+    phone_verified_at = models.DateTimeField("手机验证时间", null=True, blank=True)
+    # Staff may serve several offices; administrators see all of them.
+    street_offices = models.ManyToManyField(StreetOffice, blank=True, related_name="staff", verbose_name="所属街道")
+    pensioner = models.OneToOneField(
+        "Pensioner", null=True, blank=True, on_delete=models.CASCADE, related_name="account"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户"
+        permissions = [("unmask_pii", "可查看完整身份证号和手机号")]
+
+    @property
+    def is_portal_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role == Role.STAFF
+
+
+class BenefitType(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业职工基本养老金"
+    PUBLIC = "public", "机关事业单位养老金"
+    RESIDENT = "resident", "城乡居民基本养老金"
+
+
+class SpecialGroup(models.TextChoices):
+    NONE = "", "无"
+    AGED_80 = "aged_80", "80岁以上高龄"
+    SERIOUSLY_ILL = "seriously_ill", "重病"
+    DISABLED = "disabled", "残疾"
+
+
+class Pensioner(models.Model):
+    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=64)
+    birth_date = models.DateField("出生日期")
+    sex = models.CharField("性别", max_length=1, choices=[("M", "男"), ("F", "女")])
+    phone = models.CharField("手机号", max_length=20, blank=True)
+    phone_invalid = models.BooleanField("手机号无效", default=False)
+    address = models.CharField("住址", max_length=200, blank=True)
+    street_office = models.ForeignKey(StreetOffice, on_delete=models.PROTECT, related_name="pensioners")
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.SET_NULL, related_name="pensioners")
+    benefit_type = models.CharField("待遇类型", max_length=16, choices=BenefitType.choices, default=BenefitType.ENTERPRISE)
+    monthly_amount = models.DecimalField("月养老金（元）", max_digits=10, decimal_places=2)
+    valid_until = models.DateField("认证有效期至")
+    status = models.CharField("状态", max_length=16, choices=[(s.value, s.value) for s in Status], default=Status.ACTIVE)
+    suspended_since = models.DateField("暂停发放日期", null=True, blank=True)
+    death_date = models.DateField("死亡日期", null=True, blank=True)
+    special_group = models.CharField("特殊群体", max_length=16, choices=SpecialGroup.choices, blank=True, default="")
+    relative_phone = models.CharField("亲属联系电话", max_length=20, blank=True)
+    enrolled_on = models.DateField("纳入认证日期")
+    face_attempts_exhausted_on = models.DateField("人脸认证次数用尽日期", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "退休人员"
+        indexes = [
+            # The nightly transitions query only rows that are due: status + valid_until.
+            models.Index(fields=["status", "valid_until"], name="pensioner_due_idx"),
+            # The staff queue: one office, warning/suspended, sorted by valid_until.
+            models.Index(fields=["street_office", "status", "valid_until"], name="pensioner_queue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(monthly_amount__gte=0), name="pensioner_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{idnumber.mask(self.id_number)}）"
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return idnumber.mask_phone(self.phone)
+
+
+class Method(models.TextChoices):
+    BIG_DATA = "big_data", "大数据比对"
+    FACE_SELF = "face_self", "本人刷脸认证"
+    FACE_PROXY = "face_proxy", "亲属代为刷脸认证"
+    COUNTER = "counter", "窗口认证"
+    VIDEO = "video", "视频认证"
+    HOME_VISIT = "home_visit", "上门认证"
+
+
+class Certification(models.Model):
+    pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="certifications")
+    method = models.CharField("方式", max_length=16, choices=Method.choices)
+    occurred_on = models.DateField("认证日期")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="helped_certifications"
+    )
+    helper_relationship = models.CharField("与本人关系", max_length=32, blank=True)
+    source = models.CharField("数据来源", max_length=32, blank=True)
+    evidence_ref = models.CharField("凭证编号", max_length=128, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        verbose_name = verbose_name_plural = "认证记录"
+        indexes = [models.Index(fields=["pensioner", "-occurred_on"], name="cert_history_idx")]
+        constraints = [
+            # One big-data certification per evidence record: a rerun adds nothing.
+            models.UniqueConstraint(
+                fields=["pensioner", "source", "evidence_ref"],
+                condition=Q(method="big_data"),
+                name="cert_big_data_once",
+            )
+        ]
+
+
+class StatusChange(models.Model):
+    """Every status change is a row; reminders and dashboards read these."""
+
+    pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="status_changes")
+    old_status = models.CharField(max_length=16)
+    new_status = models.CharField(max_length=16)
+    effective_on = models.DateField()
+    reason = models.CharField(max_length=64)
+    valid_until = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "状态变更"
+        indexes = [models.Index(fields=["effective_on", "new_status"], name="statuschange_day_idx")]
+
+
+class BackPay(models.Model):
+    pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="back_pays")
+    suspended_since = models.DateField()
+    restored_on = models.DateField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "补发"
+        constraints = [
+            models.UniqueConstraint(fields=["pensioner", "suspended_since"], name="backpay_once_per_suspension")
+        ]
+
+
+class BackPayLine(models.Model):
+    back_pay = models.ForeignKey(BackPay, on_delete=models.CASCADE, related_name="lines")
+    month = models.DateField()
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [models.UniqueConstraint(fields=["back_pay", "month"], name="backpay_line_month_once")]
+
+
+class Overpayment(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "待追回"
+        RECOVERED = "recovered", "已追回"
+        WAIVED = "waived", "已核销"
+
+    pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="overpayments")
+    death_date = models.DateField()
+    months = models.JSONField(default=list)  # ["2026-07-01", ...]
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    opened_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "多发待追回"
+        constraints = [models.UniqueConstraint(fields=["pensioner"], name="overpayment_once_per_pensioner")]
+
+
+class AuditLog(models.Model):
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64)
+    pensioner = models.ForeignKey(Pensioner, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows")
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = verbose_name_plural = "审计日志"
+        indexes = [models.Index(fields=["pensioner", "-at"], name="audit_pensioner_idx")]
+
+
+class SmsCode(models.Model):
+    """A one-time sign-in code. Only its hash is stored."""
+
+    phone = models.CharField(max_length=20, db_index=True)
+    purpose = models.CharField(max_length=16)  # pensioner | relative
+    subject = models.CharField(max_length=32)  # the ID number or phone it signs in
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["subject", "purpose", "-created_at"], name="smscode_lookup_idx")]

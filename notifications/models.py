@@ -1,0 +1,1 @@
+"""The notification outbox. (The warning-operations issue builds it out.)"""

@@ -1,0 +1,45 @@
+"""Reads that span relations, and the office scope every staff read goes through."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Certification, Pensioner, StreetOffice, User
+
+
+def offices_for(user: User) -> QuerySet[StreetOffice]:
+    """The street offices a user may see: all for administrators, assigned ones for staff, none otherwise."""
+    if not user.is_authenticated:
+        return StreetOffice.objects.none()
+    if user.is_portal_admin:
+        return StreetOffice.objects.all()
+    if user.is_staff_member:
+        return user.street_offices.all()
+    return StreetOffice.objects.none()
+
+
+def pensioners_visible_to(user: User) -> QuerySet[Pensioner]:
+    """Least privilege: staff see only their own offices' pensioners; others see none."""
+    if not user.is_authenticated:
+        return Pensioner.objects.none()
+    if user.is_portal_admin:
+        return Pensioner.objects.all()
+    if user.is_staff_member:
+        return Pensioner.objects.filter(street_office__in=user.street_offices.all())
+    return Pensioner.objects.none()
+
+
+def pensioner_for_staff(user: User, *, id_number: str | None = None, pk: int | None = None) -> Pensioner:
+    """One pensioner in the user's scope, or 404: another office's person looks nonexistent."""
+    qs = pensioners_visible_to(user).select_related("street_office__district", "community")
+    try:
+        if id_number is not None:
+            return qs.get(id_number=id_number.strip().upper())
+        return qs.get(pk=pk)
+    except Pensioner.DoesNotExist:
+        raise Http404("未找到该人员") from None
+
+
+def certification_history(pensioner: Pensioner, limit: int = 50) -> QuerySet[Certification]:
+    return pensioner.certifications.select_related("helper").order_by("-occurred_on", "-id")[:limit]

@@ -1,0 +1,25 @@
+"""The nightly pipeline. Each step is a set-based, idempotent function of `today`.
+
+Order matters (DESIGN §4): matching extends validity from the night's evidence
+before the transitions look at it; reminders are scheduled from the status-change
+rows the transitions wrote; the dashboard snapshot reads the settled state.
+Each app adds its step here, in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from .services import transitions_run
+
+
+def nightly_run(*, today: dt.date) -> dict[str, Any]:
+    result: dict[str, Any] = {"today": today.isoformat()}
+    # 1. Big-data matching (bigdata app) — it runs the transitions itself as its last step.
+    # 2. Status transitions.
+    result["transitions"] = asdict(transitions_run(today=today))
+    # 3. Reminder scheduling (notifications app).
+    # 4. Dashboard snapshot (dashboards app).
+    return result

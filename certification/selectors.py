@@ -43,3 +43,28 @@ def pensioner_for_staff(user: User, *, id_number: str | None = None, pk: int | N
 
 def certification_history(pensioner: Pensioner, limit: int = 50) -> QuerySet[Certification]:
     return pensioner.certifications.select_related("helper").order_by("-occurred_on", "-id")[:limit]
+
+
+def pensioner_summary(pensioner: Pensioner) -> dict[str, object]:
+    """The DESIGN §4 `show_pensioner` shape."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    back_pay = pensioner.back_pays.aggregate(t=Sum("total"))["t"] or Decimal("0")
+    overpaid = pensioner.overpayments.aggregate(t=Sum("total"))["t"] or Decimal("0")
+    return {
+        "id_number": pensioner.id_number,
+        "name": pensioner.name,
+        "status": pensioner.status,
+        "valid_until": pensioner.valid_until.isoformat(),
+        "suspended_since": pensioner.suspended_since.isoformat() if pensioner.suspended_since else None,
+        "death_date": pensioner.death_date.isoformat() if pensioner.death_date else None,
+        "certifications": [
+            {"method": c.method, "occurred_on": c.occurred_on.isoformat(), "source": c.source}
+            for c in pensioner.certifications.order_by("-occurred_on", "-id")
+        ],
+        "back_pay_total": f"{back_pay:.2f}",
+        "overpayment_total": f"{overpaid:.2f}",
+        "fraud_alerts": pensioner.fraud_alerts.count(),
+    }

@@ -1,0 +1,147 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import (
+    AuditLog,
+    BackPay,
+    BackPayLine,
+    Certification,
+    Community,
+    District,
+    Overpayment,
+    Pensioner,
+    SmsCode,
+    StatusChange,
+    StreetOffice,
+    User,
+)
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+
+
+@admin.register(StreetOffice)
+class StreetOfficeAdmin(admin.ModelAdmin):
+    list_display = ("name", "district", "counter_address", "counter_hours")
+    list_filter = ("district",)
+    search_fields = ("name",)
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    list_display = ("name", "street_office")
+    list_select_related = ("street_office__district",)
+    search_fields = ("name",)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "first_name", "role", "phone", "is_active")
+    list_filter = ("role", "is_active")
+    fieldsets = (*BaseUserAdmin.fieldsets, ("门户", {"fields": ("role", "phone", "street_offices")}))
+    filter_horizontal = ("street_offices", "groups", "user_permissions")
+    raw_id_fields = ("pensioner",)
+
+
+class CertificationInline(admin.TabularInline):
+    model = Certification
+    extra = 0
+    fields = ("method", "occurred_on", "source", "evidence_ref", "helper", "recorded_by")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Pensioner)
+class PensionerAdmin(admin.ModelAdmin):
+    list_display = ("name", "masked_id", "street_office", "status", "valid_until", "monthly_amount")
+    list_filter = ("status", "special_group", "street_office__district")
+    list_select_related = ("street_office__district",)
+    search_fields = ("=id_number", "name")
+    raw_id_fields = ("street_office", "community")
+    # Status and validity change only through services (certifications, the nightly job).
+    readonly_fields = ("status", "valid_until", "suspended_since", "death_date", "birth_date", "sex",
+                       "enrolled_on", "face_attempts_exhausted_on", "created_at", "updated_at")
+    inlines = [CertificationInline]
+    show_full_result_count = False  # COUNT(*) over two million rows on every page is slow
+
+
+@admin.register(Certification)
+class CertificationAdmin(admin.ModelAdmin):
+    list_display = ("pensioner", "method", "occurred_on", "source", "evidence_ref")
+    list_filter = ("method", "source")
+    raw_id_fields = ("pensioner", "recorded_by", "helper")
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # certifications are recorded through the portal's services
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    list_display = ("pensioner", "old_status", "new_status", "effective_on", "reason")
+    list_filter = ("new_status", "reason")
+    raw_id_fields = ("pensioner",)
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+class BackPayLineInline(admin.TabularInline):
+    model = BackPayLine
+    extra = 0
+    readonly_fields = ("month", "amount")
+
+
+@admin.register(BackPay)
+class BackPayAdmin(admin.ModelAdmin):
+    list_display = ("pensioner", "suspended_since", "restored_on", "total", "paid_on")
+    raw_id_fields = ("pensioner",)
+    readonly_fields = ("pensioner", "suspended_since", "restored_on", "total")
+    inlines = [BackPayLineInline]
+
+
+@admin.register(Overpayment)
+class OverpaymentAdmin(admin.ModelAdmin):
+    list_display = ("pensioner", "death_date", "total", "state", "opened_on")
+    list_filter = ("state",)
+    raw_id_fields = ("pensioner",)
+    readonly_fields = ("pensioner", "death_date", "months", "total", "opened_on")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "pensioner")
+    list_filter = ("action",)
+    raw_id_fields = ("actor", "pensioner")
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(admin.ModelAdmin):
+    list_display = ("subject", "purpose", "created_at", "expires_at", "attempts", "used_at")
+    exclude = ("code_hash",)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -224,3 +224,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---- Notification outbox (issue 5: warning-period operations) -------------------
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=6 * 3600)
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+# Every minute: sends rows whose on-commit kick was lost (Redis down), whose retry
+# backoff is over, or that waited out the SMS quiet hours.
+CELERY_BEAT_SCHEDULE["notifications-outbox-drain"] = {
+    "task": "notifications.tasks.outbox_drain_task",
+    "schedule": 60.0,
+}
+
+# ---- Periodic tasks: the one place they are defined -------------------------
+# django-celery-beat's DatabaseScheduler copies these into the DB, where the
+# schedule can be edited in the Django admin.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+# 02:00 Asia/Shanghai: after the agencies' feeds of the day have landed, before
+# staff start work, so the morning queue is current.
+CELERY_BEAT_SCHEDULE["run-nightly"] = {
+    "task": "certification.run_nightly",
+    "schedule": crontab(hour=2, minute=0),
+}

@@ -20,6 +20,9 @@ def nightly_run(*, today: dt.date) -> dict[str, Any]:
     # 1. Big-data matching (bigdata app) — it runs the transitions itself as its last step.
     # 2. Status transitions.
     result["transitions"] = asdict(transitions_run(today=today))
-    # 3. Reminder scheduling (notifications app).
+    # 3. Reminder scheduling (notifications app): outbox rows from the status-change rows above.
+    from notifications.scheduling import schedule_due
+
+    result["reminders"] = schedule_due(today=today)
     # 4. Dashboard snapshot (dashboards app).
     return result

@@ -1,0 +1,190 @@
+"""Nightly reminder scheduling: what is due today becomes outbox rows (DESIGN §4 run_nightly step 3).
+
+Events come from rows, never inline (STYLE §3): status-change rows for entering
+warning and suspension, back-pay rows for restoration, certification rows for
+proxy and big-data success. Date-driven reminders (every 30 days in warning, 7 days
+before suspension) select pensioners by the indexed valid_until column with
+dates computed by certification.rules, so the rule has one home.
+
+Every message has a dedup key, so re-running the same night (or the next night,
+thanks to the catch-up window) sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from certification import rules
+from certification.models import BackPay, Certification, Method, Pensioner, StatusChange
+from certification.rules import Status
+
+from .services import OutboxItem, outbox_enqueue_many
+from .texts import cn_date
+
+# Events whose source rows are at most this old are (re)considered: a night the job
+# did not run is caught up the next night; dedup keys stop a second send.
+CATCH_UP_DAYS = 3
+
+_P_FIELDS = ("id", "name", "phone", "phone_invalid", "relative_phone", "valid_until", "suspended_since",
+             "street_office__name")
+
+
+def _reachable(qs: QuerySet[Pensioner]) -> QuerySet[Pensioner]:
+    # A phone the gateway rejected is not tried again; staff see "phone invalid" in the queue.
+    return qs.exclude(phone="").filter(phone_invalid=False)
+
+
+def _office(p: Pensioner) -> str:
+    return f"{p.street_office.name}" if p.street_office_id else "街道"
+
+
+def _pensioner_context(p: Pensioner, today: dt.date) -> dict[str, Any]:
+    suspend_on = rules.suspension_date(p.valid_until)
+    return {
+        "name": p.name,
+        "valid_until": cn_date(p.valid_until),
+        "suspend_on": cn_date(suspend_on),
+        "days_left": max((suspend_on - today).days, 0),
+        "office": _office(p),
+    }
+
+
+def _changes(today: dt.date, new_status: str, old_status: str | None = None) -> QuerySet[StatusChange]:
+    qs = StatusChange.objects.filter(
+        new_status=new_status, effective_on__gt=today - dt.timedelta(days=CATCH_UP_DAYS), effective_on__lte=today
+    )
+    if old_status:
+        qs = qs.filter(old_status=old_status)
+    return qs
+
+
+def _entered_warning(today: dt.date) -> Iterator[OutboxItem]:
+    ids = _changes(today, Status.WARNING, Status.ACTIVE).values("pensioner_id")
+    people = Pensioner.objects.filter(id__in=ids, status=Status.WARNING).select_related("street_office")
+    for p in people.iterator(chunk_size=1000):
+        ctx = _pensioner_context(p, today)
+        if p.phone and not p.phone_invalid:
+            yield OutboxItem(phone=p.phone, template="warning_entered", context=ctx, pensioner_id=p.pk,
+                             dedup_key=f"warning-entered:{p.pk}:{p.valid_until}")
+        if p.relative_phone:
+            yield OutboxItem(phone=p.relative_phone, template="warning_entered_relative", context=ctx,
+                             pensioner_id=p.pk, dedup_key=f"warning-entered-relative:{p.pk}:{p.valid_until}")
+
+
+def _warning_every_n_days(today: dt.date) -> Iterator[OutboxItem]:
+    """Day 1 of warning is valid_until + 1; a reminder on days 1+N, 1+2N … (with catch-up)."""
+    every = settings.CERT_REMINDER_EVERY_DAYS
+    floor = rules.earliest_unsuspended_valid_until(today)
+    by_date: dict[dt.date, int] = {}
+    for k in range(1, 1000):
+        newest = today - dt.timedelta(days=1 + k * every)
+        if newest < floor:
+            break
+        for late in range(CATCH_UP_DAYS):
+            by_date[newest - dt.timedelta(days=late)] = k
+    if not by_date:
+        return
+    people = _reachable(Pensioner.objects.filter(status=Status.WARNING, valid_until__in=list(by_date)))
+    for p in people.select_related("street_office").iterator(chunk_size=1000):
+        k = by_date[p.valid_until]
+        yield OutboxItem(phone=p.phone, template="warning_reminder", context=_pensioner_context(p, today),
+                         pensioner_id=p.pk, dedup_key=f"warning-reminder:{p.pk}:{p.valid_until}:{k}")
+
+
+def _before_suspension(today: dt.date) -> Iterator[OutboxItem]:
+    days = settings.CERT_REMINDER_BEFORE_SUSPENSION_DAYS
+    floor = rules.earliest_unsuspended_valid_until(today)
+    # Every valid_until whose suspension is 1..days days away (days - catch-up missed nights).
+    dates = [
+        floor + dt.timedelta(days=i) for i in range(0, 40)
+        if max(days - CATCH_UP_DAYS + 1, 1)
+        <= rules.days_until_suspension(floor + dt.timedelta(days=i), today) <= days
+    ]
+    if not dates:
+        return
+    people = _reachable(Pensioner.objects.filter(status=Status.WARNING, valid_until__in=dates))
+    for p in people.select_related("street_office").iterator(chunk_size=1000):
+        yield OutboxItem(phone=p.phone, template="suspension_soon", context=_pensioner_context(p, today),
+                         pensioner_id=p.pk, dedup_key=f"suspension-soon:{p.pk}:{p.valid_until}")
+
+
+def _suspended(today: dt.date) -> Iterator[OutboxItem]:
+    ids = _changes(today, Status.SUSPENDED).values("pensioner_id")
+    people = _reachable(Pensioner.objects.filter(id__in=ids, status=Status.SUSPENDED))
+    for p in people.select_related("street_office").iterator(chunk_size=1000):
+        since = p.suspended_since or rules.suspension_date(p.valid_until)
+        ctx = {**_pensioner_context(p, today), "suspended_since": cn_date(since)}
+        yield OutboxItem(phone=p.phone, template="suspended", context=ctx, pensioner_id=p.pk,
+                         dedup_key=f"suspended:{p.pk}:{since}")
+
+
+def _restored(today: dt.date) -> Iterator[OutboxItem]:
+    since = today - dt.timedelta(days=CATCH_UP_DAYS)
+    rows = (BackPay.objects.filter(restored_on__gt=since, restored_on__lte=today)
+            .select_related("pensioner").prefetch_related("lines"))
+    for bp in rows.iterator(chunk_size=1000):
+        p = bp.pensioner
+        if not p.phone or p.phone_invalid:
+            continue
+        yield OutboxItem(
+            phone=p.phone, template="restored", pensioner_id=p.pk, dedup_key=f"restored:{bp.pk}",
+            context={"name": p.name, "back_pay": f"{bp.total or Decimal('0'):.2f}", "months": len(bp.lines.all())},
+        )
+
+
+def _recent_certifications(today: dt.date, method: str) -> QuerySet[Certification]:
+    start = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=CATCH_UP_DAYS), dt.time.min))
+    return Certification.objects.filter(method=method, recorded_at__gte=start).select_related("pensioner", "helper")
+
+
+def _proxy(today: dt.date) -> Iterator[OutboxItem]:
+    for cert in _recent_certifications(today, Method.FACE_PROXY).iterator(chunk_size=1000):
+        p, helper = cert.pensioner, cert.helper
+        if not p.phone or p.phone_invalid:
+            continue
+        name = (f"{helper.last_name}{helper.first_name}".strip() or helper.username) if helper else "您的亲属"
+        yield OutboxItem(
+            phone=p.phone, template="proxy_certified", pensioner_id=p.pk,
+            dedup_key=f"proxy-certified:{cert.pk}",  # the same key notify_proxy_certification uses
+            context={"name": p.name, "helper": name, "relationship": cert.helper_relationship or "亲属",
+                     "date": cn_date(cert.occurred_on)},
+        )
+
+
+def _big_data_success(today: dt.date) -> Iterator[OutboxItem]:
+    """Silent certification done for the year: at most one SMS per person per year."""
+    if not settings.NOTIFY_BIG_DATA_SUCCESS:
+        return
+    seen: set[int] = set()
+    certs = _recent_certifications(today, Method.BIG_DATA).filter(pensioner__status=Status.ACTIVE)
+    for cert in certs.order_by("pensioner_id", "-occurred_on").iterator(chunk_size=2000):
+        p = cert.pensioner
+        if p.pk in seen or not p.phone or p.phone_invalid:
+            continue
+        seen.add(p.pk)
+        yield OutboxItem(phone=p.phone, template="big_data_certified", pensioner_id=p.pk,
+                         dedup_key=f"big-data-certified:{p.pk}:{today.year}",
+                         context={"name": p.name, "valid_until": cn_date(p.valid_until)})
+
+
+EVENTS = {
+    "entered_warning": _entered_warning,
+    "warning_reminder": _warning_every_n_days,
+    "suspension_soon": _before_suspension,
+    "suspended": _suspended,
+    "restored": _restored,
+    "proxy_certified": _proxy,
+    "big_data_certified": _big_data_success,
+}
+
+
+def schedule_due(*, today: dt.date) -> dict[str, int]:
+    """Turn today's events into outbox rows. Returns how many new rows each event made."""
+    return {name: outbox_enqueue_many(build(today)) for name, build in EVENTS.items()}

@@ -17,6 +17,7 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+IS_PRODUCTION = False
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Dev-only key; production.py requires DJANGO_SECRET_KEY from the environment.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-not-for-production")
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "certification",
     "bigdata",
     "notifications",
+    "certification.dashboards",  # issue 4: administrator dashboards
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ from . import *  # noqa: E402,F403
 from . import env  # noqa: E402
 
 DEBUG = False
+IS_PRODUCTION = True  # seed_demo refuses to run: no demo credentials in production
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random value of at least 50 characters")

@@ -21,8 +21,8 @@ class Command(JsonCommand):
         parser.add_argument("--seed", type=int, default=1)
 
     def run(self, **options: Any) -> dict[str, Any]:
-        if not settings.DEBUG and not options.get("force"):
-            raise CommandError("seed_demo 只用于演示环境（DEBUG=True），生产环境不创建演示账号")
+        if getattr(settings, "IS_PRODUCTION", False):
+            raise CommandError("seed_demo 只用于演示环境，生产环境不创建演示账号")
         n = options["pensioners"]
         if n < 1:
             raise CommandError("--pensioners 必须大于 0")

@@ -1,0 +1,94 @@
+"""REST API v1: token sign-in for staff/admins, and the pensioner's own status."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from . import rules
+from .models import Certification, Pensioner, Role
+from .selectors import certification_history
+
+
+class TokenThrottle(AnonRateThrottle):
+    scope = "token"
+    rate = "10/min"
+
+
+class ObtainTokenView(APIView):
+    """POST {"username","password"} → {"token"}, for staff and administrators only."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+    )
+    def post(self, request):  # type: ignore[no-untyped-def]
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if user.role not in (Role.STAFF, Role.ADMIN) and not user.is_superuser:
+            return Response({"code": "not_staff", "message": "仅工作人员和管理员可以获取令牌"},
+                            status=status.HTTP_403_FORBIDDEN)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class IsPensioner(permissions.BasePermission):
+    message = "仅退休人员本人可以查看"
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        return bool(request.user and request.user.is_authenticated
+                    and request.user.role == Role.PENSIONER and request.user.pensioner_id)
+
+
+class CertificationSerializer(serializers.ModelSerializer):
+    helper = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certification
+        fields = ["method", "occurred_on", "source", "evidence_ref", "helper", "helper_relationship"]
+
+    def get_helper(self, obj: Certification) -> str | None:
+        if obj.helper is None:
+            return None
+        return obj.helper.get_full_name() or obj.helper.username
+
+
+class MeSerializer(serializers.ModelSerializer):
+    masked_id = serializers.CharField()
+    days_until_suspension = serializers.SerializerMethodField()
+    certifications = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Pensioner
+        fields = ["name", "masked_id", "status", "valid_until", "suspended_since", "days_until_suspension",
+                  "certifications"]
+
+    def get_days_until_suspension(self, obj: Pensioner) -> int | None:
+        if obj.status == rules.Status.DECEASED:
+            return None
+        return rules.days_until_suspension(obj.valid_until, rules.today_local())
+
+    @extend_schema(responses=CertificationSerializer(many=True))
+    def get_certifications(self, obj: Pensioner) -> list[dict]:
+        return CertificationSerializer(certification_history(obj), many=True).data
+
+
+class MeView(APIView):
+    """The signed-in pensioner's status, valid-until date and evidence log."""
+
+    permission_classes = [IsPensioner]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):  # type: ignore[no-untyped-def]
+        pensioner = Pensioner.objects.get(pk=request.user.pensioner_id)
+        return Response(MeSerializer(pensioner).data)

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from certification.dashboards.health import healthz
+
 api_v1 = [
     path("", include("certification.api_urls")),
     # Each app adds its API routes here, under /api/v1/.
@@ -14,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("dashboards/", include("certification.dashboards.urls")),
     path("", include("certification.urls")),
 ]
 

@@ -25,4 +25,7 @@ def nightly_run(*, today: dt.date) -> dict[str, Any]:
 
     result["reminders"] = schedule_due(today=today)
     # 4. Dashboard snapshot (dashboards app).
+    from certification.dashboards.services import snapshot_build
+
+    result["dashboard"] = snapshot_build(today=today)
     return result

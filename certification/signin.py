@@ -86,10 +86,15 @@ def pensioner_code_request(*, id_number: str) -> None:
     sms_code_issue(subject=id_number, purpose="pensioner", phone=p.phone)
 
 
-@transaction.atomic
 def pensioner_sign_in(*, id_number: str, code: str) -> User:
+    # Verify outside the account transaction: a failed try must still count.
     if not sms_code_verify(subject=id_number, purpose="pensioner", code=code):
         raise SignInError("验证码不正确或已过期，请重新获取")
+    return _pensioner_account(id_number)
+
+
+@transaction.atomic
+def _pensioner_account(id_number: str) -> User:
     p = Pensioner.objects.exclude(status=Status.DECEASED).get(id_number=id_number)
     user, _ = User.objects.get_or_create(
         pensioner=p, defaults={"username": f"p{p.id_number}", "role": Role.PENSIONER, "first_name": p.name}
@@ -107,11 +112,15 @@ def relative_code_request(*, phone: str) -> None:
     sms_code_issue(subject=phone, purpose="relative", phone=phone)
 
 
-@transaction.atomic
 def relative_sign_in(*, phone: str, code: str, name: str = "") -> User:
     """A relative's account is their verified phone; it is created on first sign-in."""
     if not sms_code_verify(subject=phone, purpose="relative", code=code):
         raise SignInError("验证码不正确或已过期，请重新获取")
+    return _relative_account(phone, name)
+
+
+@transaction.atomic
+def _relative_account(phone: str, name: str) -> User:
     user = User.objects.filter(phone=phone, role=Role.RELATIVE).first()
     if user is None:
         if User.objects.filter(username=f"r{phone}").exists():

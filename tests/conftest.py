@@ -97,3 +97,92 @@ def sent_sms(settings):  # type: ignore[no-untyped-def]
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     return read
+
+
+def database_url_for_test_db() -> str:
+    """A DATABASE_URL that points a subprocess (worker, gunicorn) at pytest's test database."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor != "postgresql":
+        _missing("a subprocess can share the test database only on PostgreSQL")
+    user = s.get("USER") or "postgres"
+    auth = f"{user}:{s['PASSWORD']}@" if s.get("PASSWORD") else f"{user}@"
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, redis_url, require_postgres, tmp_path):  # type: ignore[no-untyped-def]
+    """A REAL Celery worker subprocess on the real Redis, sharing the test database.
+
+    Yields a function `start(queues="default")` so a test can also kill and restart it.
+    Each test gets its own queue name suffix so stray workers never steal its tasks.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from config.celery import app
+
+    suffix = uuid.uuid4().hex[:8]
+    procs: list[subprocess.Popen] = []
+    old = {k: app.conf.get(k) for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_test_db(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "SMS_TRANSPORT": "file",
+        "SMS_FILE_PATH": str(tmp_path / "worker-sms.jsonl"),
+    }
+
+    def start(queues: str = "default") -> subprocess.Popen:
+        qs = ",".join(f"{q}-{suffix}" for q in queues.split(","))
+        log = open(tmp_path / f"worker-{len(procs)}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", qs, "-c", "1", "-P", "solo",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{suffix}-{len(procs)}@%h",
+             "--loglevel", "INFO"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        procs.append(proc)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = (tmp_path / f"worker-{len(procs) - 1}.log").read_text(errors="replace")
+            if "ready." in text:
+                return proc
+            if proc.poll() is not None:
+                raise RuntimeError("worker exited early:\n" + text[-3000:])
+            time.sleep(0.2)
+        raise RuntimeError("worker did not become ready in 60 s")
+
+    start.queue = lambda name="default": f"{name}-{suffix}"  # type: ignore[attr-defined]
+    start.log_dir = tmp_path  # type: ignore[attr-defined]
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        app.conf.update(**old)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):  # type: ignore[no-untyped-def]
+    """Transactional tests flush every table, migration data included: put Qingdao's offices back."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker or names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}):
+        return
+    request.getfixturevalue("transactional_db" if (marker and marker.kwargs.get("transaction")) or "live_server" in names or "transactional_db" in names else "db")
+    from certification.models import District, StreetOffice
+    from certification.reference_data import load
+
+    if not StreetOffice.objects.exists():
+        load(District, StreetOffice)

@@ -2,22 +2,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from certification.reference_data import QINGDAO
+    from certification.reference_data import load as load_reference
 
-    District = apps.get_model("certification", "District")
-    StreetOffice = apps.get_model("certification", "StreetOffice")
-    for code, name, offices in QINGDAO:
-        district, _ = District.objects.get_or_create(code=code, defaults={"name": name})
-        for office in offices:
-            StreetOffice.objects.get_or_create(
-                district=district,
-                name=office,
-                defaults={
-                    "counter_address": f"青岛市{name}{office}便民服务中心 社保服务窗口",
-                    "counter_hours": "周一至周五 9:00-12:00，13:30-17:00",
-                    "counter_phone": "0532-12333",
-                },
-            )
+    load_reference(apps.get_model("certification", "District"), apps.get_model("certification", "StreetOffice"))
 
 
 def unload(apps, schema_editor):

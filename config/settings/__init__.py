@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "bigdata",
     "notifications",
     "certification.dashboards",  # issue 4: administrator dashboards
+    "certification.staff",  # issue 5: street-office warning queue
 ]
 
 MIDDLEWARE = [

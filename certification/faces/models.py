@@ -1,0 +1,153 @@
+"""Face certification: reference encodings, consent, challenge sessions, attempts.
+
+PIPL: no raw image is kept here. Uploaded frames live in storage only until the
+decision (or for FACE_FRAME_RETENTION_DAYS when that is set); what stays is the
+distance, the liveness result, the reason, the timings and the user agent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ReferenceFace(models.Model):
+    class Source(models.TextChoices):
+        BULK = "bulk", "批量导入证件照"
+        COUNTER = "counter", "窗口现场采集"
+        COMMAND = "command", "命令行登记"
+
+    pensioner = models.OneToOneField(
+        "certification.Pensioner", on_delete=models.CASCADE, related_name="reference_face", verbose_name="退休人员"
+    )
+    encoding = models.BinaryField("人脸特征（128维）")  # float64 × 128, never the photo itself
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    source_ref = models.CharField("来源文件", max_length=200, blank=True)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人脸底库"
+
+    def vector(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.encoding), dtype=np.float64)
+
+
+class Mode(models.TextChoices):
+    SELF = "self", "本人认证"
+    PROXY = "proxy", "代他人认证"
+
+
+class Consent(models.Model):
+    """Explicit consent before the camera opens (DESIGN §6), one row per time it is given."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_consents")
+    pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="face_consents")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    helper_relationship = models.CharField("与本人关系", max_length=32, blank=True)
+    text_version = models.CharField(max_length=16)
+    channel = models.CharField(max_length=8, default="web")  # web | api
+    user_agent = models.CharField(max_length=300, blank=True)
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人脸认证授权记录"
+
+
+class FaceSession(models.Model):
+    """A server-issued liveness challenge: two prompts, a nonce, 2 minutes, one use."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_sessions")
+    pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="face_sessions")
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="sessions")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    helper_relationship = models.CharField(max_length=32, blank=True)
+    challenge = models.JSONField()  # ["turn_left", "open_mouth"]
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人脸认证挑战"
+
+
+class Reason(models.TextChoices):
+    NONE = "", "通过"
+    NO_FACE = "no_face", "没有找到人脸"
+    MULTIPLE_FACES = "multiple_faces", "画面里不止一个人"
+    NO_MATCH = "no_match", "不是本人"
+    NO_LIVENESS = "no_liveness", "没有做出要求的动作"
+    EXPIRED = "expired", "超时"
+    UNREADABLE = "unreadable", "图片无法读取"
+    NO_REFERENCE = "no_reference", "没有登记底库照片"
+
+
+class FaceAttempt(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "等待核验"
+        RUNNING = "running", "正在核验"
+        DONE = "done", "已完成"
+
+    session = models.OneToOneField(FaceSession, on_delete=models.CASCADE, related_name="attempt")
+    pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="face_attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_attempts")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    passed = models.BooleanField(null=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    distance = models.FloatField(null=True, blank=True)
+    tolerance = models.FloatField(null=True, blank=True)
+    liveness_ok = models.BooleanField(null=True)
+    liveness_detail = models.JSONField(default=dict, blank=True)
+    frame_count = models.PositiveSmallIntegerField(default=0)
+    bytes_total = models.PositiveIntegerField(default=0)
+    timings_ms = models.JSONField(default=dict, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    mirrored = models.BooleanField(default=False)
+    frames_dir = models.CharField(max_length=200, blank=True)
+    frames_deleted_at = models.DateTimeField(null=True, blank=True)
+    certification = models.ForeignKey(
+        "certification.Certification", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_on = models.DateField()  # local date, for "5 failures a day"
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人脸认证记录"
+        indexes = [
+            # "Failed attempts today" for one person: the daily limit.
+            models.Index(fields=["pensioner", "occurred_on"], name="faceattempt_day_idx"),
+            # The retention purge walks only rows whose frames are still on disk.
+            models.Index(fields=["created_at"], name="faceattempt_frames_idx", condition=Q(frames_deleted_at__isnull=True) & ~Q(frames_dir="")),
+        ]
+
+
+class BulkEnrolment(models.Model):
+    """One run of the bulk ID-photo import, with progress and per-file errors."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    folder = models.CharField(max_length=500)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    enrolled = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"file", "reason", "message"}]
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "证件照批量导入"

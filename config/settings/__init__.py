@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "bigdata",
     "notifications",
     "certification.dashboards",  # issue 4: administrator dashboards
+    "certification.faces",  # issue 6: face certification
     "certification.staff",  # issue 5: street-office warning queue
 ]
 
@@ -158,6 +159,28 @@ CERT_WARNING_MONTHS = env.int("CERT_WARNING_MONTHS", default=3)
 # Reminder days during warning: every N days, and N days before suspension.
 CERT_REMINDER_EVERY_DAYS = env.int("CERT_REMINDER_EVERY_DAYS", default=30)
 CERT_REMINDER_BEFORE_SUSPENSION_DAYS = env.int("CERT_REMINDER_BEFORE_SUSPENSION_DAYS", default=7)
+
+# ---- Face certification (issue 6: certification/faces) ------------------------
+# Tolerance chosen by measurement on ../shared/faces (docs/performance.md, "Face verification").
+FACE_TOLERANCE = env.float("FACE_TOLERANCE", default=0.54)
+FACE_CHALLENGE_SECONDS = env.int("FACE_CHALLENGE_SECONDS", default=120)
+FACE_FRAME_RETENTION_DAYS = env.int("FACE_FRAME_RETENTION_DAYS", default=0)  # 0: delete frames at the decision
+FACE_MAX_FAILED_PER_DAY = env.int("FACE_MAX_FAILED_PER_DAY", default=5)
+FACE_CAPTURE_FPS = env.int("FACE_CAPTURE_FPS", default=5)
+FACE_CAPTURE_SECONDS_PER_PROMPT = env.float("FACE_CAPTURE_SECONDS_PER_PROMPT", default=3.5)
+FACE_MIN_FRAMES = env.int("FACE_MIN_FRAMES", default=4)
+FACE_MAX_FRAMES = env.int("FACE_MAX_FRAMES", default=40)
+FACE_MAX_FRAME_BYTES = env.int("FACE_MAX_FRAME_BYTES", default=1_500_000)
+FACE_MAX_FRAME_SIDE = env.int("FACE_MAX_FRAME_SIDE", default=1920)
+FACE_MAX_FRAME_PIXELS = env.int("FACE_MAX_FRAME_PIXELS", default=1920 * 1080)
+FACE_MAX_UPLOAD_BYTES = env.int("FACE_MAX_UPLOAD_BYTES", default=20_000_000)
+FACE_MAX_PHOTO_BYTES = env.int("FACE_MAX_PHOTO_BYTES", default=10_000_000)
+FACE_MAX_PHOTO_SIDE = env.int("FACE_MAX_PHOTO_SIDE", default=8000)
+FACE_MAX_PHOTO_PIXELS = env.int("FACE_MAX_PHOTO_PIXELS", default=40_000_000)
+FACE_PROXY_MAX_PENSIONERS = env.int("FACE_PROXY_MAX_PENSIONERS", default=3)  # distinct people per helper
+FACE_PROXY_WINDOW_MONTHS = env.int("FACE_PROXY_WINDOW_MONTHS", default=12)
+FACE_PROXY_HELPER_PER_HOUR = env.int("FACE_PROXY_HELPER_PER_HOUR", default=10)  # look-ups by one helper
+FACE_PROXY_TARGET_PER_HOUR = env.int("FACE_PROXY_TARGET_PER_HOUR", default=5)  # look-ups of one ID number
 
 # ---- Sign-in by SMS code ---------------------------------------------------
 SMS_CODE_TTL_SECONDS = env.int("SMS_CODE_TTL_SECONDS", default=300)

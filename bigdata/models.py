@@ -1,6 +1,185 @@
-"""Evidence feeds from other agencies. (The big-data issue extends this app.)"""
+"""Evidence feeds from other agencies, and the nightly matching's bookkeeping (DESIGN §1, §4)."""
 
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+
+class EvidenceSource(models.Model):
+    """One agency feed. Seeded by migration 0004; editable in the admin."""
+
+    class Kind(models.TextChoices):
+        QUALIFYING = "qualifying", "生存证据"
+        DEATH = "death", "死亡证据"
+
+    code = models.CharField("代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64)
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    # 1 (weak) … 5 (authoritative). Informational for staff; breaks ties between
+    # records of the same date when choosing which one a certification names.
+    trust_level = models.PositiveSmallIntegerField("可信等级", default=3)
+    # A disabled source's feeds are refused and its stored records are not applied.
+    enabled = models.BooleanField("启用", default=True)
+    description = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = verbose_name_plural = "数据来源"
+        constraints = [
+            models.CheckConstraint(condition=Q(trust_level__gte=1) & Q(trust_level__lte=5), name="source_trust_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+def _feed_upload_to(instance: EvidenceBatch, filename: str) -> str:
+    return f"feeds/{instance.source.code}/{filename}"
+
+
+class EvidenceBatch(models.Model):
+    """One imported feed file, with its bucket counts and its errors file."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待处理"
+        PROCESSING = "processing", "处理中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    source = models.ForeignKey(EvidenceSource, on_delete=models.PROTECT, related_name="batches", verbose_name="数据来源")
+    file = models.FileField("数据文件", upload_to=_feed_upload_to, max_length=300, blank=True)
+    original_name = models.CharField("原文件名", max_length=255, blank=True)
+    encoding = models.CharField("编码", max_length=16, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows = models.PositiveIntegerField("总行数", default=0)
+    accepted = models.PositiveIntegerField("已接收", default=0)
+    duplicates = models.PositiveIntegerField("重复", default=0)
+    rejected = models.PositiveIntegerField("拒收", default=0)
+    unmatched = models.PositiveIntegerField("未匹配", default=0)
+    errors_file = models.FileField("错误文件", max_length=300, blank=True)
+    failure = models.CharField("失败原因", max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="上传人",
+    )
+    partner_token = models.ForeignKey(
+        "PartnerToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="batches",
+        verbose_name="合作方令牌",
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "数据批次"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.source.code} {self.original_name}"
+
+
+class Evidence(models.Model):
+    """One record from a feed: a person was seen alive (or dead) on `event_date`.
+
+    Written only by set-based SQL (import staging, nightly matching). The foreign
+    keys carry no database constraint: a per-row deferred FK trigger would double
+    the import time at millions of rows, and the rows are written by an
+    INSERT … SELECT that takes pensioner_id from a join, so it cannot dangle.
+    """
+
+    source = models.ForeignKey(EvidenceSource, on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                               db_index=False)
+    source_ref = models.CharField("凭证编号", max_length=128)
+    id_number = models.CharField("身份证号", max_length=18)
+    name = models.CharField("姓名", max_length=64, blank=True)
+    event_date = models.DateField("业务日期")
+    # NULL = unmatched: kept, and linked by the nightly job once the person is imported.
+    pensioner = models.ForeignKey(
+        "certification.Pensioner", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
+        db_constraint=False,
+    )
+    batch = models.ForeignKey(EvidenceBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_constraint=False, db_index=False)
+    # Set by the nightly job that linked an unmatched row; that run applies it even
+    # though its id is below the run's evidence window.
+    linked_by_run = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "比对数据"
+        constraints = [
+            # Re-importing a file adds nothing: (source, source_ref) identifies a record.
+            models.UniqueConstraint(fields=["source", "source_ref"], name="evidence_once_per_source_ref"),
+        ]
+        indexes = [
+            # Used by run_matching's linking step: only the (few) rows still unmatched.
+            models.Index(fields=["id_number"], condition=Q(pensioner__isnull=True), name="evidence_unmatched_idx"),
+            # Used by run_matching for rows linked late (outside the id window).
+            models.Index(fields=["linked_by_run"], condition=Q(linked_by_run__isnull=False),
+                         name="evidence_linked_idx"),
+        ]
+
+
+class MatchingRun(models.Model):
+    """One night's matching. Evidence with id in (evidence_lo, evidence_hi] is its work.
+
+    The id window is the "processed marker": a finished run's evidence_hi is the
+    next run's evidence_lo, so no per-row UPDATE of millions of evidence rows is
+    needed. Re-applying a window is harmless (every step is idempotent), which is
+    what makes a killed run safe to restart.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        SUPERSEDED = "superseded", "已被后续运行取代"
+
+    run_on = models.DateField("比对日期")
+    evidence_lo = models.BigIntegerField()
+    evidence_hi = models.BigIntegerField()
+    # Rows linked late by any run after the last finished one (id > link_floor) are
+    # this run's work too: a superseded run may have linked them and then died.
+    link_floor = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = verbose_name_plural = "比对运行"
+
+
+class MatchingChunk(models.Model):
+    """One pensioner-id range of a run; done_at is set in the chunk's own transaction."""
+
+    run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="chunks")
+    pk_lo = models.BigIntegerField()
+    pk_hi = models.BigIntegerField()
+    counts = models.JSONField(default=dict, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "pk_lo"]
+        constraints = [models.UniqueConstraint(fields=["run", "pk_lo"], name="matching_chunk_once")]
+
+
+class PartnerToken(models.Model):
+    """An API key for one data partner, tied to one source. Only its hash is stored."""
+
+    name = models.CharField("合作方", max_length=64)
+    source = models.ForeignKey(EvidenceSource, on_delete=models.CASCADE, related_name="tokens", verbose_name="数据来源")
+    prefix = models.CharField("前缀", max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "合作方令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.source.code}，{self.prefix}…）"
 
 
 class FraudAlert(models.Model):

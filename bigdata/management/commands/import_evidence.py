@@ -1,0 +1,33 @@
+"""import_evidence PATH --source CODE [--encoding utf-8|gbk] (DESIGN §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from bigdata.parsing import FeedFormatError
+from bigdata.services import SourceUnavailable, evidence_import, source_get
+from certification.management.base import JsonCommand
+
+
+class Command(JsonCommand):
+    help = "Import one evidence feed (CSV or JSON Lines; UTF-8, UTF-8 with BOM or GBK)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("path")
+        parser.add_argument("--source", required=True, help="source code, e.g. hospital")
+        parser.add_argument("--encoding", choices=["utf-8", "gbk"], default=None,
+                            help="default: detected (UTF-8 with or without BOM, else GBK)")
+
+    def run(self, **options: Any) -> dict[str, Any]:
+        path = Path(options["path"])
+        if not path.is_file():
+            raise CommandError(f"文件不存在：{path}")
+        try:
+            source = source_get(options["source"])
+            result = evidence_import(path=path, source=source, encoding=options.get("encoding"))
+        except (SourceUnavailable, FeedFormatError) as exc:
+            raise CommandError(str(exc)) from None
+        return result.as_json()

@@ -1,0 +1,392 @@
+"""The nightly matching (DESIGN §1, §2, §4): evidence → validity, deaths, fraud, transitions.
+
+Set-based throughout: each step is one SQL statement over the night's evidence,
+never a Python loop over pensioners or evidence. Where a rule needs calendar
+arithmetic (D + 12 months, overpaid months), Python maps each *distinct* date
+through certification.rules into a small lookup table that SQL joins, so the
+rules have one home.
+
+Per pensioner, in this order (tests/bigdata/test_matching_agrees_with_rules.py
+replays the same order with the pure functions):
+1. Death evidence on a living person: deceased from the earliest death date;
+   an overpayment case for the months paid after the death month
+   (rules.overpaid_months, as certification.services.pensioner_mark_deceased).
+2. Qualifying evidence dated after a recorded death: a fraud alert each.
+3. The living: valid_until := rules.extend(valid_until, latest qualifying date)
+   (never shorter); one big_data certification naming the record that extended it.
+4. Restore the extended people who were in warning or suspended (with back-pay),
+   via certification.services.restore_where.
+5. certification.services.transitions_run for everyone in range.
+
+Work tracking: a run owns the evidence id window (lo, hi]; the next run starts
+where the last finished one ended. Every step is idempotent (extension only
+lengthens, inserts skip conflicts, deaths skip the deceased), so a killed run
+restarted, or a chunk redelivered to another worker, ends in the same state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from certification import rules
+from certification.models import Certification, Overpayment, Pensioner, StatusChange
+from certification.rules import Status
+from certification.services import restore_where, transitions_run
+
+from .locks import chunk_lock, evidence_write_barrier, run_lock
+from .models import Evidence, EvidenceSource, FraudAlert, MatchingChunk, MatchingRun
+
+_E = Evidence._meta.db_table
+_S = EvidenceSource._meta.db_table
+_P = Pensioner._meta.db_table
+_C = Certification._meta.db_table
+_SC = StatusChange._meta.db_table
+_O = Overpayment._meta.db_table
+_F = FraudAlert._meta.db_table
+
+# Pensioner ids per chunk of a full run. One chunk is fastest (each statement scans
+# the night's evidence once); smaller chunks bound the transaction size. 1M
+# pensioners + 5M evidence in one chunk: see docs/performance.md.
+DEFAULT_CHUNK_PENSIONERS = 5_000_000
+# Seconds to pause between chunks of a full run: leaves I/O to daytime traffic
+# on a busy database (and lets tests stop a run between two chunks).
+DEFAULT_CHUNK_PAUSE = 0.0
+
+_DAY0 = dt.date(1950, 1, 1)  # feeds reject earlier dates (bigdata.parsing.EARLIEST)
+_ID_BITS = 40  # evidence ids below 2**40 (a trillion rows)
+_ID_MASK = (1 << _ID_BITS) - 1
+
+COUNT_KEYS = ("extended", "entered_warning", "suspended", "restored", "deceased", "fraud_alerts")
+
+
+def chunk_pensioners() -> int:
+    return int(os.environ.get("BIGDATA_CHUNK_PENSIONERS") or DEFAULT_CHUNK_PENSIONERS)
+
+
+def chunk_pause() -> float:
+    return float(os.environ.get("BIGDATA_CHUNK_PAUSE_SECONDS") or DEFAULT_CHUNK_PAUSE)
+
+
+@dataclass
+class Counts:
+    extended: int = 0
+    entered_warning: int = 0
+    suspended: int = 0
+    restored: int = 0
+    deceased: int = 0
+    fraud_alerts: int = 0
+
+    def add(self, other: dict[str, int]) -> None:
+        for k in COUNT_KEYS:
+            setattr(self, k, getattr(self, k) + int(other.get(k, 0)))
+
+
+# ---- Runs and chunks ---------------------------------------------------------
+
+def run_open(*, today: dt.date) -> MatchingRun:
+    """Resume today's unfinished run, or start one whose window begins where the last finished run ended."""
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            evidence_write_barrier(cur)
+        current = MatchingRun.objects.select_for_update().filter(status=MatchingRun.Status.RUNNING).order_by("-id")
+        open_run = current.first()
+        if open_run is not None and open_run.run_on == today:
+            return open_run
+        # An unfinished run of an earlier day is superseded: its window is re-covered
+        # below (lo comes from the last *finished* run), and re-applying is harmless.
+        current.update(status=MatchingRun.Status.SUPERSEDED, finished_at=timezone.now())
+        last_done = MatchingRun.objects.filter(status=MatchingRun.Status.DONE).order_by("-id").first()
+        hi = Evidence.objects.aggregate(m=Max("id"))["m"] or 0
+        return MatchingRun.objects.create(
+            run_on=today,
+            evidence_lo=last_done.evidence_hi if last_done else 0,
+            evidence_hi=hi,
+            link_floor=last_done.pk if last_done else 0,
+        )
+
+
+def chunks_plan(run: MatchingRun, *, size: int | None = None) -> list[MatchingChunk]:
+    """Split the pensioner id space into ranges [lo, hi); idempotent for a resumed run."""
+    existing = list(run.chunks.all())
+    if existing:
+        return existing
+    size = size or chunk_pensioners()
+    top = (Pensioner.objects.aggregate(hi=Max("id"))["hi"] or 0) + 1
+    ranges = [(lo, min(lo + size, top)) for lo in range(1, top, size)] or [(1, 2)]
+    # The last range is open-ended so pensioners created during the run are covered.
+    ranges[-1] = (ranges[-1][0], 1 << 62)
+    MatchingChunk.objects.bulk_create(
+        [MatchingChunk(run=run, pk_lo=lo, pk_hi=hi) for lo, hi in ranges], ignore_conflicts=True
+    )
+    return list(run.chunks.all())
+
+
+def _run_finish_if_complete(run: MatchingRun) -> None:
+    if run.chunks.filter(done_at__isnull=True).exists():
+        return
+    totals = Counts()
+    for c in run.chunks.all():
+        totals.add(c.counts)
+    MatchingRun.objects.filter(pk=run.pk, status=MatchingRun.Status.RUNNING).update(
+        status=MatchingRun.Status.DONE, counts=asdict(totals), finished_at=timezone.now()
+    )
+
+
+def _run_totals(run: MatchingRun) -> Counts:
+    totals = Counts()
+    for c in run.chunks.all():
+        totals.add(c.counts)
+    return totals
+
+
+def matching_run(*, today: dt.date, pk_range: tuple[int, int] | None = None,
+                 run_id: int | None = None) -> dict[str, Any]:
+    """One night's matching, whole (pk_range=None) or one pensioner-id range of it.
+
+    A whole run takes the exclusive run lock (a second one raises AlreadyRunning);
+    a chunk takes it shared, so the chunks of one run proceed on several workers.
+    Returns the DESIGN §4 counts; a resumed run reports the whole run's totals.
+    """
+    started = time.perf_counter()
+    if pk_range is None:
+        with run_lock():
+            run = run_open(today=today)
+            pause = chunk_pause()
+            for chunk in chunks_plan(run):
+                if chunk.done_at is None:
+                    chunk_process(run=run, chunk=chunk, today=today)
+                    if pause:
+                        time.sleep(pause)
+            _run_finish_if_complete(run)
+            totals = _run_totals(run)
+    else:
+        with run_lock(shared=True):
+            run = MatchingRun.objects.get(pk=run_id) if run_id else run_open(today=today)
+            chunk, _ = MatchingChunk.objects.get_or_create(run=run, pk_lo=pk_range[0],
+                                                           defaults={"pk_hi": pk_range[1]})
+            counts = chunk_process(run=run, chunk=chunk, today=today)
+            _run_finish_if_complete(run)
+            totals = Counts()
+            totals.add(counts)
+    return {**asdict(totals), "seconds": round(time.perf_counter() - started, 3)}
+
+
+def chunk_process(*, run: MatchingRun, chunk: MatchingChunk, today: dt.date) -> dict[str, int]:
+    """Process one pensioner range of a run in one transaction; a done chunk is skipped."""
+    with chunk_lock(run.pk, chunk.pk_lo):
+        with transaction.atomic():
+            fresh = MatchingChunk.objects.select_for_update().get(pk=chunk.pk)
+            if fresh.done_at is not None:
+                return dict(fresh.counts)
+            counts = _Chunk(run=run, lo=chunk.pk_lo, hi=chunk.pk_hi, today=today).process()
+            MatchingChunk.objects.filter(pk=chunk.pk).update(counts=counts, done_at=timezone.now())
+            chunk.done_at = timezone.now()
+            chunk.counts = counts
+            return counts
+
+
+# ---- One chunk: the set-based SQL ---------------------------------------------
+
+class _Chunk:
+    """The statements for one pensioner-id range [lo, hi) of a run's evidence window."""
+
+    def __init__(self, *, run: MatchingRun, lo: int, hi: int, today: dt.date) -> None:
+        self.run = run
+        self.today = today
+        self.now = timezone.now()
+        self.pg = connection.vendor == "postgresql"
+        self.params: dict[str, Any] = {
+            "lo": run.evidence_lo, "hi": run.evidence_hi, "floor": run.link_floor, "run": run.pk,
+            "a": lo, "b": hi, "today": today, "now": self.now,
+        }
+        enabled = EvidenceSource.objects.filter(enabled=True)
+        self.qualifying = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.QUALIFYING] or [-1]
+        self.death = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.DEATH] or [-1]
+        self.temps: list[str] = []
+
+    # -- helpers
+    def _x(self, sql: str, extra: dict[str, Any] | None = None) -> int:
+        with connection.cursor() as cur:
+            cur.execute(sql, {**self.params, **(extra or {})})
+            return cur.rowcount
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cur:
+            cur.execute(sql, self.params)
+            return cur.fetchall()
+
+    def _temp(self, name: str, columns: str) -> None:
+        # Dropped before and after: the caller's transaction may outlive this chunk.
+        self._drop(name)
+        self._x(f"CREATE TEMP TABLE {name} ({columns})")
+        self.temps.append(name)
+
+    def _drop(self, name: str) -> None:
+        self._x(f"DROP TABLE IF EXISTS {'pg_temp' if self.pg else 'temp'}.{name}")
+
+    def _window(self, sources: list[int]) -> str:
+        # The run's evidence: its id window, plus rows linked late by this or a
+        # superseded run; only this chunk's pensioners; nothing dated after today.
+        ids = ",".join(str(int(s)) for s in sources)
+        return (
+            f"((e.id > %(lo)s AND e.id <= %(hi)s) OR e.linked_by_run > %(floor)s) "
+            f"AND e.pensioner_id >= %(a)s AND e.pensioner_id < %(b)s "
+            f"AND e.event_date <= %(today)s AND e.source_id IN ({ids})"
+        )
+
+    def _key(self) -> str:
+        # (date, id) packed into one bigint so max()/min() picks a record in one hash
+        # aggregate, with no sort and no join back: days since 1950 << 40 | id.
+        days = ("(e.event_date - DATE '1950-01-01')" if self.pg
+                else "CAST(julianday(e.event_date) - julianday('1950-01-01') AS INTEGER)")
+        return f"(CAST({days} AS BIGINT) * {1 << _ID_BITS} + e.id)"
+
+    def _unpack_date(self, col: str) -> str:
+        if self.pg:
+            return f"(DATE '1950-01-01' + CAST(({col}) >> {_ID_BITS} AS INTEGER))"
+        return f"date('1950-01-01', '+' || (({col}) >> {_ID_BITS}) || ' days')"
+
+    def _json(self, col: str) -> str:
+        return f"CAST({col} AS jsonb)" if self.pg else col
+
+    # -- the steps
+    def process(self) -> dict[str, int]:
+        try:
+            self._link_late_rows()
+            deceased = self._deaths()
+            fraud = self._fraud()
+            extended, restored = self._extend_and_restore()
+            t = transitions_run(today=self.today, pk_range=(self.params["a"], self.params["b"]))
+        finally:
+            for name in self.temps:
+                self._drop(name)
+        return {
+            "extended": extended, "entered_warning": t.entered_warning, "suspended": t.suspended,
+            "restored": restored + t.restored, "deceased": deceased, "fraud_alerts": fraud,
+        }
+
+    def _link_late_rows(self) -> None:
+        """Evidence that arrived before its pensioner was imported: link it now."""
+        self._x(
+            f"UPDATE {_E} SET pensioner_id = p.id, linked_by_run = %(run)s FROM {_P} p "
+            f"WHERE {_E}.pensioner_id IS NULL AND {_E}.id <= %(hi)s AND p.id_number = {_E}.id_number "
+            f"AND p.id >= %(a)s AND p.id < %(b)s"
+        )
+
+    def _deaths(self) -> int:
+        self._temp("bd_death", "pensioner_id bigint PRIMARY KEY, death_date date, evidence_id bigint")
+        self._x(
+            f"INSERT INTO bd_death (pensioner_id, death_date, evidence_id) "
+            f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
+            f"  SELECT e.pensioner_id, min({self._key()}) AS k FROM {_E} e JOIN {_P} p ON p.id = e.pensioner_id "
+            f"  WHERE {self._window(self.death)} AND p.status <> 'deceased' GROUP BY e.pensioner_id) x"
+        )
+        # Overpaid months depend on (death date, suspended_since) only: a few distinct
+        # pairs a night, each mapped through rules.overpaid_months.
+        pairs = self._rows(f"SELECT DISTINCT d.death_date, p.suspended_since FROM bd_death d "
+                           f"JOIN {_P} p ON p.id = d.pensioner_id")
+        if not pairs:
+            return 0
+        self._temp("bd_over", "death_date date, susp date, n integer, months text")
+        rows = []
+        for death_raw, susp_raw in pairs:
+            death = _as_date(death_raw)
+            susp = _as_date(susp_raw) if susp_raw is not None else None
+            months = rules.overpaid_months(death, self.today, susp)
+            rows.append((death, susp or dt.date(9999, 12, 31), len(months),
+                         json.dumps([m.isoformat() for m in months])))
+        with connection.cursor() as cur:
+            cur.executemany("INSERT INTO bd_over VALUES (%s, %s, %s, %s)", rows)
+        self._x(
+            f"INSERT INTO {_O} (pensioner_id, death_date, months, total, state, opened_on, created_at) "
+            f"SELECT d.pensioner_id, d.death_date, {self._json('o.months')}, p.monthly_amount * o.n, 'open', "
+            f"%(today)s, %(now)s FROM bd_death d JOIN {_P} p ON p.id = d.pensioner_id "
+            f"JOIN bd_over o ON o.death_date = d.death_date AND o.susp = COALESCE(p.suspended_since, '9999-12-31') "
+            f"WHERE o.n > 0 ON CONFLICT DO NOTHING"
+        )
+        self._x(
+            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
+            f"SELECT p.id, p.status, 'deceased', %(today)s, 'death:' || s.code, p.valid_until, %(now)s "
+            f"FROM bd_death d JOIN {_P} p ON p.id = d.pensioner_id JOIN {_E} e ON e.id = d.evidence_id "
+            f"JOIN {_S} s ON s.id = e.source_id WHERE p.status <> 'deceased'"
+        )
+        return self._x(
+            f"UPDATE {_P} SET status = 'deceased', death_date = d.death_date, updated_at = %(now)s "
+            f"FROM bd_death d WHERE {_P}.id = d.pensioner_id AND {_P}.status <> 'deceased'"
+        )
+
+    def _fraud(self) -> int:
+        return self._x(
+            f"INSERT INTO {_F} (pensioner_id, source, source_ref, event_date, death_date, state, created_at) "
+            f"SELECT e.pensioner_id, s.code, e.source_ref, e.event_date, p.death_date, 'open', %(now)s "
+            f"FROM {_E} e JOIN {_S} s ON s.id = e.source_id JOIN {_P} p ON p.id = e.pensioner_id "
+            f"WHERE {self._window(self.qualifying)} AND p.status = 'deceased' AND p.death_date IS NOT NULL "
+            f"AND e.event_date > p.death_date ON CONFLICT DO NOTHING"
+        )
+
+    def _extend_and_restore(self) -> tuple[int, int]:
+        self._temp("bd_best", "pensioner_id bigint PRIMARY KEY, event_date date, evidence_id bigint")
+        self._x(
+            f"INSERT INTO bd_best (pensioner_id, event_date, evidence_id) "
+            f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
+            f"  SELECT e.pensioner_id, max({self._key()}) AS k FROM {_E} e "
+            f"  WHERE {self._window(self.qualifying)} GROUP BY e.pensioner_id) x"
+        )
+        if self.pg:
+            self._x("ANALYZE bd_best")
+        # D + cycle for each distinct evidence date, by rules.add_months (never in SQL).
+        dates = [_as_date(r[0]) for r in self._rows("SELECT DISTINCT event_date FROM bd_best")]
+        if not dates:
+            return 0, 0
+        self._temp("bd_map", "event_date date PRIMARY KEY, new_valid date")
+        with connection.cursor() as cur:
+            cur.executemany("INSERT INTO bd_map VALUES (%s, %s)",
+                            [(d, rules.add_months(d, rules.cycle_months())) for d in dates])
+        self._temp("bd_ext", "pensioner_id bigint PRIMARY KEY, new_valid date, evidence_id bigint")
+        self._x(
+            f"INSERT INTO bd_ext (pensioner_id, new_valid, evidence_id) "
+            f"SELECT b.pensioner_id, m.new_valid, b.evidence_id FROM bd_best b "
+            f"JOIN bd_map m ON m.event_date = b.event_date JOIN {_P} p ON p.id = b.pensioner_id "
+            f"WHERE p.status <> 'deceased' AND m.new_valid > p.valid_until"
+        )
+        extended = self._x(
+            f"UPDATE {_P} SET valid_until = x.new_valid, updated_at = %(now)s FROM bd_ext x "
+            f"WHERE {_P}.id = x.pensioner_id"
+        )
+        if not extended:
+            return 0, 0
+        self._x(
+            f"INSERT INTO {_C} (pensioner_id, method, occurred_on, recorded_at, source, evidence_ref, note, "
+            f"helper_relationship) "
+            f"SELECT x.pensioner_id, 'big_data', e.event_date, %(now)s, s.code, e.source_ref, '', '' "
+            f"FROM bd_ext x JOIN {_E} e ON e.id = x.evidence_id JOIN {_S} s ON s.id = e.source_id "
+            f"WHERE true ON CONFLICT DO NOTHING"
+        )
+        scope = "id IN (SELECT pensioner_id FROM bd_ext)"
+        restored = restore_where(
+            f"status IN ('warning', 'suspended') AND valid_until >= %s AND {scope}", [self.today],
+            today=self.today, new_status=Status.ACTIVE, reason="certified:big_data",
+        )
+        # Late evidence can leave a suspended person inside the warning window: paid again.
+        restored += restore_where(
+            f"status = 'suspended' AND valid_until < %s AND valid_until >= %s AND {scope}",
+            [self.today, rules.earliest_unsuspended_valid_until(self.today)],
+            today=self.today, new_status=Status.WARNING, reason="certified:big_data",
+        )
+        return extended, restored
+
+
+def _as_date(value: object) -> dt.date:
+    # SQLite hands dates back as text from raw cursors.
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))

@@ -115,11 +115,18 @@ def seed(*, pensioners: int, seed: int, today: dt.date, progress=None) -> dict[s
         _user(rng, username="admin", role=Role.ADMIN, offices=[], first_name="市局管理员"),
         _user(rng, username="staff_badaguan", role=Role.STAFF, offices=[badaguan], first_name="八大关街道 王芳"),
         _user(rng, username="staff_zhanshan", role=Role.STAFF, offices=[zhanshan], first_name="湛山街道 李强"),
-        _user(rng, username="relative_demo", role=Role.RELATIVE, offices=[], first_name="亲属 张伟", phone="13800000001"),
     ]
+    relative, _ = User.objects.get_or_create(
+        username="r13800000001", defaults={"role": Role.RELATIVE, "phone": "13800000001", "first_name": "张伟"}
+    )
+    relative.set_unusable_password()
+    relative.save()
     # A pensioner signs in with ID number + SMS code (the dev transport prints the code).
     sample = Pensioner.objects.filter(street_office=badaguan).order_by("pk").first()
     result_accounts = [a.__dict__ for a in accounts]
+    result_accounts.append({"role": Role.RELATIVE.value, "username": "13800000001", "password": "",
+                            "street_office": None,
+                            "note": "relatives sign in with their phone + SMS code (printed by the console transport)"})
     if sample:
         result_accounts.append({"role": Role.PENSIONER.value, "username": sample.id_number,
                                 "password": "", "street_office": str(badaguan),

@@ -55,7 +55,7 @@ def _user(rng: random.Random, *, username: str, role: str, offices: list[StreetO
 
 @transaction.atomic
 def seed(*, pensioners: int, seed: int, today: dt.date, progress=None) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     badaguan = StreetOffice.objects.get(district__name="市南区", name="八大关街道")
     zhanshan = StreetOffice.objects.get(district__name="市南区", name="湛山街道")
     offices = list(StreetOffice.objects.select_related("district").order_by("pk"))
@@ -136,7 +136,7 @@ def seed(*, pensioners: int, seed: int, today: dt.date, progress=None) -> dict[s
 
 def write_demo_feeds(*, directory: Path, seed: int, today: dt.date, sample: int = 200) -> list[tuple[Path, str]]:
     """A few evidence feed files (CSV) for the demo: hospital, transit, one death record."""
-    rng = random.Random(seed + 1)
+    rng = random.Random(seed + 1)  # noqa: S311 - reproducible demo data
     directory.mkdir(parents=True, exist_ok=True)
     numbers = list(Pensioner.objects.order_by("pk").values_list("id_number", flat=True)[: sample * 3])
     rng.shuffle(numbers)

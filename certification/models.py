@@ -186,6 +186,8 @@ class Certification(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.occurred_on}"
 
 class StatusChange(models.Model):
     """Every status change is a row; reminders and dashboards read these."""
@@ -203,6 +205,8 @@ class StatusChange(models.Model):
         verbose_name = verbose_name_plural = "状态变更"
         indexes = [models.Index(fields=["effective_on", "new_status"], name="statuschange_day_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.old_status} → {self.new_status} ({self.effective_on})"
 
 class BackPay(models.Model):
     pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="back_pays")
@@ -218,6 +222,8 @@ class BackPay(models.Model):
             models.UniqueConstraint(fields=["pensioner", "suspended_since"], name="backpay_once_per_suspension")
         ]
 
+    def __str__(self) -> str:
+        return f"补发 {self.total} 元（{self.suspended_since} 起暂停）"
 
 class BackPayLine(models.Model):
     back_pay = models.ForeignKey(BackPay, on_delete=models.CASCADE, related_name="lines")
@@ -228,6 +234,8 @@ class BackPayLine(models.Model):
         ordering = ["month"]
         constraints = [models.UniqueConstraint(fields=["back_pay", "month"], name="backpay_line_month_once")]
 
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.amount}"
 
 class Overpayment(models.Model):
     class State(models.TextChoices):
@@ -247,6 +255,8 @@ class Overpayment(models.Model):
         verbose_name = verbose_name_plural = "多发待追回"
         constraints = [models.UniqueConstraint(fields=["pensioner"], name="overpayment_once_per_pensioner")]
 
+    def __str__(self) -> str:
+        return f"多发 {self.total} 元（死亡日期 {self.death_date}）"
 
 class AuditLog(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -260,6 +270,8 @@ class AuditLog(models.Model):
         verbose_name = verbose_name_plural = "审计日志"
         indexes = [models.Index(fields=["pensioner", "-at"], name="audit_pensioner_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
 class SmsCode(models.Model):
     """A one-time sign-in code. Only its hash is stored."""
@@ -275,3 +287,6 @@ class SmsCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["subject", "purpose", "-created_at"], name="smscode_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

@@ -202,12 +202,12 @@ def _set_status_where(where: str, params: list[object], *, today: dt.date, new_s
     now = timezone.now()
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
+            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "  # noqa: S608 - identifiers from _meta, values bound
             f"SELECT id, status, %s, %s, %s, valid_until, %s FROM {_P} WHERE {where}",
             [str(new_status), today, reason, now, *params],
         )
         cur.execute(
-            f"UPDATE {_P} SET status = %s, updated_at = %s{extra_set} WHERE {where}",
+            f"UPDATE {_P} SET status = %s, updated_at = %s{extra_set} WHERE {where}",  # noqa: S608 - identifiers from _meta, values bound
             [str(new_status), now, *(extra_params or []), *params],
         )
         return cur.rowcount
@@ -217,7 +217,7 @@ def _suspend_where(where: str, params: list[object], *, today: dt.date) -> int:
     # suspended_since is the day after the warning window ends, whenever the job
     # notices it; one UPDATE per distinct valid_until (one a night in steady state).
     with connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT valid_until FROM {_P} WHERE {where}", params)
+        cur.execute(f"SELECT DISTINCT valid_until FROM {_P} WHERE {where}", params)  # noqa: S608 - identifiers from _meta, values bound
         dates = [_as_date(r[0]) for r in cur.fetchall()]
     count = 0
     for vu in dates:
@@ -239,7 +239,7 @@ def restore_where(where: str, params: list[object], *, today: dt.date, new_statu
     now = timezone.now()
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT DISTINCT suspended_since FROM {_P} WHERE {where} AND status = 'suspended' "
+            f"SELECT DISTINCT suspended_since FROM {_P} WHERE {where} AND status = 'suspended' "  # noqa: S608 - identifiers from _meta, values bound
             f"AND suspended_since IS NOT NULL",
             params,
         )
@@ -248,14 +248,14 @@ def restore_where(where: str, params: list[object], *, today: dt.date, new_statu
             months = rules.missed_months(since, today)
             sub = f"{where} AND status = 'suspended' AND suspended_since = %s"
             cur.execute(
-                f"INSERT INTO {_BP} (pensioner_id, suspended_since, restored_on, total, created_at) "
+                f"INSERT INTO {_BP} (pensioner_id, suspended_since, restored_on, total, created_at) "  # noqa: S608 - identifiers from _meta, values bound
                 f"SELECT id, suspended_since, %s, monthly_amount * %s, %s FROM {_P} p WHERE {sub} "
                 f"AND NOT EXISTS (SELECT 1 FROM {_BP} b WHERE b.pensioner_id = p.id AND b.suspended_since = p.suspended_since)",
                 [today, len(months), now, *params, since],
             )
             for month in months:
                 cur.execute(
-                    f"INSERT INTO {_BPL} (back_pay_id, month, amount) "
+                    f"INSERT INTO {_BPL} (back_pay_id, month, amount) "  # noqa: S608 - identifiers from _meta, values bound
                     f"SELECT b.id, %s, p.monthly_amount FROM {_BP} b JOIN {_P} p ON p.id = b.pensioner_id "
                     f"WHERE b.suspended_since = %s AND b.restored_on = %s AND p.id IN (SELECT id FROM {_P} WHERE {sub}) "
                     f"AND NOT EXISTS (SELECT 1 FROM {_BPL} l WHERE l.back_pay_id = b.id AND l.month = %s)",

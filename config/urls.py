@@ -1,13 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from certification.api_errors import api_not_found
 from certification.dashboards.health import healthz
 
 api_v1 = [
     path("", include("certification.api_urls")),
     # Each app adds its API routes here, under /api/v1/.
+    path("", include("certification.dashboards.api_urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/", api_not_found),  # unknown API paths: JSON 404, not the HTML page
     path("healthz", healthz, name="healthz"),
     path("dashboards/", include("certification.dashboards.urls")),
     path("", include("certification.urls")),

@@ -20,7 +20,7 @@ from certification.rules import Status
 from . import charts
 from .models import Level, Snapshot
 from .selectors import Figures, Scope, children_of, figures_for, offices_under
-from .services import AGE_BANDS, face_source_ready, trend_months
+from .services import AGE_BANDS, face_reason_labels, face_source_ready, trend_months
 
 SOURCES = {
     "hospital": "医院住院出院",
@@ -167,13 +167,14 @@ def _faces(figs: Figures) -> Table:
         return Table("faces", _("刷脸认证通过率（按年龄段）"), [_("年龄段"), _("认证次数"), _("通过次数"), _("通过率")], [],
                      note=_("刷脸认证模块尚未上线，暂无数据。"))
     reasons = sorted({k.split("|", 1)[1][7:] for (m, k) in figs if m == "face" and "|reason:" in k})
+    labels = face_reason_labels()
     rows: list[list[object]] = []
     for band in AGE_BANDS:
         att, ok = _n(figs, "face", f"{band}|attempts"), _n(figs, "face", f"{band}|passed")
         rows.append([band, _int(att), _int(ok), rate(ok, att),
                      *[_int(_n(figs, "face", f"{band}|reason:{r}")) for r in reasons]])
     return Table("faces", _("刷脸认证通过率（按年龄段）"),
-                 [_("年龄段"), _("认证次数"), _("通过次数"), _("通过率"), *[_("未通过：%s") % r for r in reasons]], rows,
+                 [_("年龄段"), _("认证次数"), _("通过次数"), _("通过率"), *[_("未通过：%s") % labels.get(r, r) for r in reasons]], rows,
                  note=_("近12个月的刷脸认证（本人及亲属代办）。"))
 
 

@@ -35,6 +35,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from certification import rules
@@ -228,44 +229,54 @@ def _office_rows(today: dt.date) -> OfficeRows:
 
 
 def face_source_ready() -> bool:
-    """The faces app (issue 3) is installed and has a check-attempt model we understand."""
+    """The faces app (issue 6) is installed and migrated: its FaceAttempt rows feed the panel."""
     return _face_model() is not None
 
 
 def _face_model():  # type: ignore[no-untyped-def]
     if not apps.is_installed("certification.faces"):
         return None
-    for model in apps.get_app_config("faces").get_models():
-        names = {f.name for f in model._meta.get_fields()}
-        if {"pensioner", "passed", "reason"} <= names and ({"created_at"} & names):
-            return model
-    return None
+    try:
+        model = apps.get_model("faces", "FaceAttempt")
+    except LookupError:
+        return None
+    # Installed before its migration has run (a fresh checkout mid-deploy): no panel, no crash.
+    if model._meta.db_table not in connection.introspection.table_names():
+        return None
+    return model
+
+
+def face_reason_labels() -> dict[str, str]:
+    model = _face_model()
+    if model is None:
+        return {}
+    return {str(k): str(v) for k, v in model._meta.get_field("reason").choices if k}
 
 
 def _face_rows(start: dt.date, today: dt.date) -> list[tuple[int, str, int]]:
-    """Face checks in the window by age band: attempts, passed, and failures by reason."""
+    """Decided face checks in the window by age band: attempts, passed, failures by reason."""
     model = _face_model()
     if model is None:
         return []
-    tz = timezone.get_current_timezone()
-    lo = timezone.make_aware(dt.datetime.combine(start + dt.timedelta(days=1), dt.time.min), tz)
-    hi = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min), tz)
-    # Age is a pure rule (rules.age_on) on each person's birth date: grouped by
-    # (office, birth date) in SQL, banded here; a few thousand groups at most.
+    # Age is the pure rule (rules.age_on) on each person's birth date at the check:
+    # SQL groups by (office, birth date, day, result), Python bands; bounded by the
+    # number of distinct birth dates, not of attempts.
     qs = (
-        model.objects.filter(created_at__gte=lo, created_at__lt=hi)
-        .values_list("pensioner__street_office_id", "pensioner__birth_date", "passed", "reason")
+        model.objects.filter(occurred_on__gt=start, occurred_on__lte=today, passed__isnull=False)
+        .values_list("pensioner__street_office_id", "pensioner__birth_date", "occurred_on", "passed", "reason")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     counts: dict[tuple[int, str, str], int] = defaultdict(int)
-    for office, birth, passed, reason in qs.iterator(chunk_size=5000):
-        band = age_band(rules.age_on(birth, today))
+    for office, birth, day, passed, reason, n in qs.iterator(chunk_size=5000):
+        band = age_band(rules.age_on(birth, day))
         if band is None:
             continue
-        counts[(office, band, "attempts")] += 1
+        counts[(office, band, "attempts")] += n
         if passed:
-            counts[(office, band, "passed")] += 1
+            counts[(office, band, "passed")] += n
         else:
-            counts[(office, band, f"reason:{reason or 'unknown'}")] += 1
+            counts[(office, band, f"reason:{reason or 'unknown'}")] += n
     return [(office, f"{band}|{what}", n) for (office, band, what), n in counts.items()]
 
 

@@ -225,6 +225,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Issue 4: every operation documents the JSON error shape (certification/api_errors.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "certification.api_errors.document_errors",
+    ],
 }
 
 # ---- Security defaults that are safe in dev too ----------------------------

@@ -66,8 +66,9 @@ def test_code_expires_after_five_minutes(client, sent_sms):
 
 
 def test_unknown_id_gets_the_same_answer_and_no_sms(client, sent_sms):
-    from certification import idnumber
     import datetime as dt
+
+    from certification import idnumber
 
     unknown = idnumber.make("370203", dt.date(1951, 5, 5), 77)
     resp = start(client, unknown)

@@ -42,8 +42,8 @@ INSTALLED_APPS = [
     "bigdata",
     "notifications",
     "certification.dashboards",  # issue 4: administrator dashboards
-    "certification.faces",  # issue 6: face certification
     "certification.staff",  # issue 5: street-office warning queue
+    "certification.faces",  # issue 6: face certification
 ]
 
 MIDDLEWARE = [
@@ -254,7 +254,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_JSON else "plain"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # ---- Notification outbox (issue 5: warning-period operations) -------------------

@@ -21,6 +21,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # unknown API paths: JSON 404, not the HTML page
     path("healthz", healthz, name="healthz"),
     path("dashboards/", include("certification.dashboards.urls")),
+    path("", include("certification.staff.urls")),  # issue 5: staff/… and home-visit/request/
     path("", include("certification.urls")),
 ]
 

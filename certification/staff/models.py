@@ -32,6 +32,10 @@ class ContactAttempt(models.Model):
         verbose_name = verbose_name_plural = "电话联系记录"
         indexes = [models.Index(fields=["pensioner", "-at"], name="contact_history_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.pensioner_id}: {self.outcome}"
+
+
 
 class QueueState(models.Model):
     """The latest contact per pensioner, kept by the contact service, so the queue can
@@ -46,6 +50,10 @@ class QueueState(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "最近联系"
         indexes = [models.Index(fields=["last_outcome"], name="queuestate_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pensioner_id}: {self.last_outcome}"
+
 
 
 class VisitReason(models.TextChoices):
@@ -81,6 +89,10 @@ class HomeVisitRequest(models.Model):
                                     name="visitrequest_one_pending"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.pensioner_id}: {self.reason} ({self.state})"
+
+
 
 class HomeVisit(models.Model):
     class Outcome(models.TextChoices):
@@ -108,6 +120,10 @@ class HomeVisit(models.Model):
         verbose_name = verbose_name_plural = "上门认证"
         indexes = [models.Index(fields=["pensioner", "outcome"], name="homevisit_pensioner_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.pensioner_id}: {self.visit_on} ({self.outcome})"
+
+
 
 class DeathReport(models.Model):
     """A staff report of a death: pending until a second person confirms (four eyes)."""
@@ -134,3 +150,6 @@ class DeathReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["pensioner"], condition=Q(state="pending"), name="deathreport_one_pending"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.pensioner_id}: {self.death_date} ({self.state})"

@@ -18,6 +18,10 @@ from .services import transitions_run
 def nightly_run(*, today: dt.date) -> dict[str, Any]:
     result: dict[str, Any] = {"today": today.isoformat()}
     # 1. Big-data matching (bigdata app) — it runs the transitions itself as its last step.
+    #    A concurrent run raises bigdata.locks.AlreadyRunning: the night fails loudly.
+    from bigdata.matching import matching_run
+
+    result["matching"] = matching_run(today=today)
     # 2. Status transitions.
     result["transitions"] = asdict(transitions_run(today=today))
     # 3. Reminder scheduling (notifications app): outbox rows from the status-change rows above.

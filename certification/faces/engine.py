@@ -43,7 +43,7 @@ ENCODED_FRAMES = 3  # identity from the 3 most frontal distinct frames (median d
 DEFAULT_TOLERANCE = 0.54
 
 # Liveness thresholds, measured on the hamilton clip (tests/fixtures/faces/clip/):
-# mouth ratio while talking 0.0-0.26, wide open 0.28-0.38 (frames 75, 111, 113); yaw at rest |0.1|, turned 0.2-0.3;
+# inner-lip ratio at rest or talking 0.02-0.23, wide open 0.31-0.40 (frames 111, 112); yaw at rest |0.1|, turned 0.2-0.3;
 # eye aspect ratio open 0.26-0.52, a closed eye is below 0.2 in the literature (Soukupová & Čech 2016).
 BLINK_EAR_MAX = 0.21
 BLINK_EAR_DROP = 0.08  # below the open-eye level of the same burst

@@ -1,0 +1,199 @@
+"""REST API for the mobile app: start a session (challenge), submit frames (verdict), read a verdict.
+
+Every refusal is {"code", "message"} with a 4xx status; no input gives a 5xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from certification.models import Role
+
+from . import engine, services
+from .models import Consent, FaceAttempt, Mode
+
+
+class FaceApiError(APIException):
+    def __init__(self, code: str, message: str, status_code: int = 400) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+
+
+ErrorSerializer = inline_serializer("FaceError", {"code": serializers.CharField(), "message": serializers.CharField()})
+ERRORS = {s: OpenApiResponse(ErrorSerializer) for s in (400, 403, 404, 409, 429)}
+
+
+class SessionStartSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=Mode.choices, required=False, help_text="self（本人）或 proxy（代他人）")
+    consent = serializers.BooleanField(required=False, default=False, help_text="同意采集人脸用于本次认证")
+    consent_id = serializers.IntegerField(required=False, min_value=1, max_value=2**62,
+                                          help_text="网页端已记录的授权编号")
+    id_number = serializers.CharField(required=False, max_length=18, allow_blank=True)
+    name = serializers.CharField(required=False, max_length=64, allow_blank=True)
+    relationship = serializers.CharField(required=False, max_length=32, allow_blank=True)
+
+
+class CaptureSerializer(serializers.Serializer):
+    fps = serializers.IntegerField()
+    seconds_per_prompt = serializers.FloatField()
+    min_frames = serializers.IntegerField()
+    max_frames = serializers.IntegerField()
+    max_frame_bytes = serializers.IntegerField()
+
+
+class SessionSerializer(serializers.Serializer):
+    session_id = serializers.CharField()
+    challenge = serializers.ListField(child=serializers.ChoiceField(choices=engine.PROMPTS))
+    prompts = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField()
+    frames_url = serializers.CharField()
+    capture = CaptureSerializer()
+
+
+class FramesSerializer(serializers.Serializer):
+    frames = serializers.ListField(child=serializers.FileField(allow_empty_file=True, use_url=False),
+                                   allow_empty=True, required=False, help_text="JPEG/PNG 照片，按拍摄顺序")
+    mirrored = serializers.BooleanField(required=False, default=False, help_text="照片是否已左右镜像")
+
+
+class VerdictSerializer(serializers.Serializer):
+    attempt_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["pending", "passed", "failed"])
+    reason = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+    valid_until = serializers.DateField(allow_null=True)
+    exhausted = serializers.BooleanField()
+    result_url = serializers.CharField()
+
+
+def _role_check(request: Request, mode: str) -> None:
+    role = getattr(request.user, "role", None)
+    if mode == Mode.SELF and (role != Role.PENSIONER or request.user.pensioner_id is None):
+        raise FaceApiError("forbidden", "只有退休人员本人可以进行本人认证。", 403)
+    if mode == Mode.PROXY and role != Role.RELATIVE:
+        raise FaceApiError("forbidden", "只有已登记的亲属账户可以代他人认证。", 403)
+
+
+def _denied(exc: services.FaceDenied) -> FaceApiError:
+    return FaceApiError(exc.code, exc.message, exc.status)
+
+
+def verdict_payload(attempt: FaceAttempt) -> dict[str, Any]:
+    v = services.verdict_for(attempt)
+    return {
+        "attempt_id": attempt.pk, "status": v.status, "reason": v.reason, "message": v.message,
+        "valid_until": v.valid_until, "exhausted": v.exhausted,
+        "result_url": reverse("faces:result", args=[attempt.pk]),
+    }
+
+
+class SessionStartView(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=SessionStartSerializer, responses={201: SessionSerializer, **ERRORS},
+                   summary="开始一次人脸认证：领取两个随机动作（2 分钟内有效，只能用一次）")
+    def post(self, request: Request) -> Response:
+        try:
+            data = request.data
+        except (ParseError, SuspiciousOperation, RequestDataTooBig):
+            raise FaceApiError("bad_request", "请求数据有误。") from None
+        ser = SessionStartSerializer(data=data)
+        if not ser.is_valid():
+            raise FaceApiError("invalid", "请求数据有误。")
+        d = ser.validated_data
+        ua = request.headers.get("User-Agent", "")
+        try:
+            if d.get("consent_id"):
+                consent = Consent.objects.filter(pk=d["consent_id"], user=request.user).select_related("pensioner").first()
+                if consent is None or consent.sessions.exists():
+                    raise FaceApiError("no_consent", "请先阅读并同意授权说明。")
+                _role_check(request, consent.mode)
+            else:
+                mode = d.get("mode") or Mode.SELF
+                _role_check(request, mode)
+                if not d.get("consent"):
+                    raise FaceApiError("no_consent", "请先阅读并同意授权说明（consent 需为 true）。")
+                if mode == Mode.SELF:
+                    pensioner = request.user.pensioner
+                    relationship = ""
+                else:
+                    relationship = (d.get("relationship") or "").strip()
+                    if not relationship:
+                        raise FaceApiError("invalid", "请填写您与老人的关系。")
+                    pensioner = services.proxy_target_find(helper=request.user, id_number=d.get("id_number", ""),
+                                                           name=d.get("name", ""))
+                    services.proxy_quota_check(helper=request.user, pensioner=pensioner)
+                consent = services.consent_record(user=request.user, pensioner=pensioner, mode=mode,
+                                                  helper_relationship=relationship, channel="api", user_agent=ua)
+            session = services.session_start(user=request.user, consent=consent)
+        except services.FaceDenied as exc:
+            raise _denied(exc) from None
+        body = {
+            "session_id": session.nonce,
+            "challenge": session.challenge,
+            "prompts": services.prompts_text(session.challenge),
+            "expires_at": session.expires_at,
+            "frames_url": reverse("api:faces-frames", args=[session.nonce]),
+            "capture": {
+                "fps": settings.FACE_CAPTURE_FPS, "seconds_per_prompt": settings.FACE_CAPTURE_SECONDS_PER_PROMPT,
+                "min_frames": settings.FACE_MIN_FRAMES, "max_frames": settings.FACE_MAX_FRAMES,
+                "max_frame_bytes": settings.FACE_MAX_FRAME_BYTES,
+            },
+        }
+        return Response(SessionSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class FramesView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": FramesSerializer},
+                   responses={200: VerdictSerializer, 202: VerdictSerializer, **ERRORS},
+                   summary="提交拍下的照片，得到认证结果（生产环境可能先返回 pending）")
+    def post(self, request: Request, session_id: str) -> Response:
+        try:
+            files = request.FILES.getlist("frames")
+            mirrored = str(request.data.get("mirrored", "")).lower() in ("1", "true", "on", "yes")
+        except (ParseError, SuspiciousOperation, RequestDataTooBig):
+            raise FaceApiError("bad_upload", "上传的内容有误或太大。") from None
+        if len(files) > settings.FACE_MAX_FRAMES:
+            raise FaceApiError("too_many_frames", f"照片太多，最多 {settings.FACE_MAX_FRAMES} 张。")
+        frames: list[bytes] = []
+        for f in files:
+            if f.size is not None and f.size > settings.FACE_MAX_FRAME_BYTES:
+                raise FaceApiError("file_too_large", "图片文件太大")
+            frames.append(f.read())
+        try:
+            attempt = services.attempt_create(nonce=session_id, user=request.user, frames=frames,
+                                              user_agent=request.headers.get("User-Agent", ""), mirrored=mirrored)
+        except engine.UploadRejected as exc:
+            raise FaceApiError(exc.code, exc.message) from None
+        except services.FaceDenied as exc:
+            raise _denied(exc) from None
+        attempt = services.attempt_dispatch(attempt=attempt)
+        body = verdict_payload(attempt)
+        code = status.HTTP_202_ACCEPTED if body["status"] == "pending" else status.HTTP_200_OK
+        return Response(VerdictSerializer(body).data, status=code)
+
+
+class AttemptView(APIView):
+    @extend_schema(responses={200: VerdictSerializer, 404: OpenApiResponse(ErrorSerializer)},
+                   summary="查看一次认证的结果")
+    def get(self, request: Request, attempt_id: int) -> Response:
+        if attempt_id > 2**62:  # bigint range: a fuzzed id is a 404, not a database error
+            raise Http404
+        attempt = FaceAttempt.objects.filter(pk=attempt_id, user=request.user).select_related("pensioner").first()
+        if attempt is None:
+            raise Http404
+        return Response(VerdictSerializer(verdict_payload(attempt)).data)

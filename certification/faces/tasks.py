@@ -1,0 +1,25 @@
+"""Thin Celery tasks: ids in, a service call, nothing else. Routed to the `face` queue by settings."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="certification.faces.tasks.face_attempt_verify", acks_late=True)
+def face_attempt_verify(attempt_id: int) -> str:
+    """The face check for one attempt. Idempotent: a redelivered task finds the attempt claimed."""
+    attempt = services.attempt_decide(attempt_id=attempt_id)
+    return attempt.reason or "passed"
+
+
+@shared_task(name="certification.faces.tasks.bulk_enrolment_task", acks_late=True)
+def bulk_enrolment_task(run_id: int) -> dict[str, int]:
+    run = services.bulk_enrolment_run(run_id=run_id)
+    return {"total": run.total, "enrolled": run.enrolled, "skipped": run.skipped, "errors": len(run.errors)}
+
+
+@shared_task(name="certification.faces.tasks.frames_purge_task")
+def frames_purge_task() -> int:
+    return services.frames_purge()

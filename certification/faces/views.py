@@ -1,0 +1,147 @@
+"""Pages: "certify me" (给我认证), "certify someone else" (给他人认证), the verdict, counter enrolment.
+
+The capture itself talks to the REST API (certification/faces/api.py) from static/faces/capture.js.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from certification.access import pensioner_required, relative_required, role_required, staff_required
+from certification.models import Pensioner, Role
+from certification.selectors import pensioner_for_staff
+
+from . import engine, services
+from .models import Consent, FaceAttempt, Mode, ReferenceFace
+
+RELATIONSHIPS = [
+    ("子女", gettext_lazy("子女")),
+    ("配偶", gettext_lazy("配偶")),
+    ("孙子女", gettext_lazy("孙子女")),
+    ("兄弟姐妹", gettext_lazy("兄弟姐妹")),
+    ("其他亲属", gettext_lazy("其他亲属")),
+]
+
+CONSENT_FRESH = dt.timedelta(minutes=30)
+
+
+def _ua(request: HttpRequest) -> str:
+    return request.headers.get("User-Agent", "")
+
+
+@pensioner_required
+def self_start(request: HttpRequest) -> HttpResponse:
+    """Step 1: plain-language consent, recorded; then the camera page."""
+    p: Pensioner = request.user.pensioner
+    has_reference = ReferenceFace.objects.filter(pensioner=p).exists()
+    exhausted = services.attempts_exhausted(p)
+    if request.method == "POST" and has_reference and not exhausted and request.POST.get("agree") == "yes":
+        consent = services.consent_record(user=request.user, pensioner=p, mode=Mode.SELF, user_agent=_ua(request))
+        return redirect("faces:capture", consent.pk)
+    return render(request, "faces/consent.html", {
+        "pensioner": p, "has_reference": has_reference, "exhausted": exhausted, "mode": "self",
+        "office": p.street_office,
+    })
+
+
+class ProxyForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("老人的身份证号"), max_length=18, min_length=15,
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}))
+    name = forms.CharField(label=gettext_lazy("老人的姓名"), max_length=64)
+    relationship = forms.ChoiceField(label=gettext_lazy("您和老人的关系"), choices=RELATIONSHIPS)
+    agree = forms.BooleanField(label=gettext_lazy("老人本人已知道并同意：为这次认证拍摄人脸照片"), required=True)
+
+
+@relative_required
+def proxy_start(request: HttpRequest) -> HttpResponse:
+    """Certify someone else: ID number + name + relationship, consent; uniform answer when they do not match."""
+    form = ProxyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            p = services.proxy_target_find(helper=request.user, id_number=d["id_number"], name=d["name"])
+            services.proxy_quota_check(helper=request.user, pensioner=p)
+            if services.attempts_exhausted(p):
+                raise services.FaceDenied("attempts_exhausted", services.EXHAUSTED_TEXT, 429)
+        except services.FaceDenied as exc:
+            form.add_error(None, exc.message)
+        else:
+            consent = services.consent_record(user=request.user, pensioner=p, mode=Mode.PROXY,
+                                              helper_relationship=d["relationship"], user_agent=_ua(request))
+            return redirect("faces:capture", consent.pk)
+    return render(request, "faces/proxy_form.html", {"form": form})
+
+
+@role_required(Role.PENSIONER, Role.RELATIVE)
+def capture(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """Camera, challenge, prompts, burst, upload: driven by static/faces/capture.js."""
+    consent = Consent.objects.filter(
+        pk=consent_id, user=request.user, given_at__gte=timezone.now() - CONSENT_FRESH
+    ).select_related("pensioner").first()
+    if consent is None or consent.sessions.exists():
+        return redirect("faces:proxy_start" if consent and consent.mode == Mode.PROXY else "faces:self_start")
+    config = {
+        "consentId": consent.pk,
+        "sessionsUrl": reverse("api:faces-sessions"),
+        "maxSide": engine.WORK_MAX_SIDE,
+        "speak": True,
+        "texts": {
+            "ready": _("请看着屏幕，准备好"),
+            "noCamera": _("打不开摄像头。请在浏览器里允许使用摄像头，或改用其他认证方式。"),
+            "network": _("网络不通，请稍后再试。"),
+            "step": _("第 {k} 步，共 {n} 步"),
+        },
+    }
+    return render(request, "faces/capture.html", {"consent": consent, "config": config,
+                                                  "proxy": consent.mode == Mode.PROXY})
+
+
+@role_required(Role.PENSIONER, Role.RELATIVE)
+def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = (FaceAttempt.objects.filter(pk=attempt_id, user=request.user)
+               .select_related("pensioner__street_office", "session").first())
+    if attempt is None:
+        raise Http404
+    verdict = services.verdict_for(attempt)
+    return render(request, "faces/result.html", {
+        "attempt": attempt, "verdict": verdict, "proxy": attempt.mode == Mode.PROXY,
+        "office": attempt.pensioner.street_office,
+        "retry_url": reverse("faces:proxy_start" if attempt.mode == Mode.PROXY else "faces:self_start"),
+    })
+
+
+class CounterEnrolForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("身份证号"), max_length=18, min_length=15)
+    photo = forms.FileField(label=gettext_lazy("现场拍摄的照片"),
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}))
+
+
+@staff_required
+def counter_enrol(request: HttpRequest) -> HttpResponse:
+    """Staff take a photo at the counter and store it as the reference. Other offices' people are a 404."""
+    form = CounterEnrolForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        p = pensioner_for_staff(request.user, id_number=form.cleaned_data["id_number"])
+        photo = form.cleaned_data["photo"]
+        if photo.size > settings.FACE_MAX_PHOTO_BYTES:
+            form.add_error("photo", _("照片文件太大"))
+        else:
+            try:
+                services.reference_enroll(pensioner=p, image=photo.read(), source=ReferenceFace.Source.COUNTER,
+                                          source_ref=f"counter:{request.user.username}", enrolled_by=request.user)
+            except engine.FaceError as exc:
+                form.add_error("photo", exc.message)
+            else:
+                messages.success(request, _("已为 %(name)s 登记认证照片。") % {"name": p.name})
+                return redirect("faces:counter_enrol")
+    return render(request, "faces/counter_enrol.html", {"form": form})

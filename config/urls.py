@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("certification.api_urls")),
     # Each app adds its API routes here, under /api/v1/.
     path("", include("certification.dashboards.api_urls")),
+    path("faces/", include("certification.faces.api_urls")),  # issue 6: face certification
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # unknown API paths: JSON 404, not the HTML page
     path("healthz", healthz, name="healthz"),
     path("dashboards/", include("certification.dashboards.urls")),
+    path("face/", include("certification.faces.urls")),  # issue 6: 给我认证 / 给他人认证
     path("", include("certification.staff.urls")),  # issue 5: staff/… and home-visit/request/
     path("", include("certification.urls")),
 ]

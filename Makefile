@@ -42,3 +42,12 @@ check-deploy: install
 
 clean:
 	rm -rf var/portal.sqlite3 var/demo_accounts.json var/demo_feeds
+
+# Issue 4: the docker-compose process set without Docker (gunicorn, worker default, worker face,
+# beat) on this machine's PostgreSQL/Redis with production settings. Stop: make prod-local-stop.
+.PHONY: prod-local prod-local-stop
+prod-local: install
+	scripts/prod_local.sh start
+
+prod-local-stop:
+	scripts/prod_local.sh stop

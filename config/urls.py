@@ -9,6 +9,7 @@ from certification.dashboards.health import healthz
 api_v1 = [
     path("", include("certification.api_urls")),
     # Each app adds its API routes here, under /api/v1/.
+    path("", include("certification.staff.api_urls")),  # issue 5: staff queue and actions
     path("", include("certification.dashboards.api_urls")),
     path("faces/", include("certification.faces.api_urls")),  # issue 6: face certification
 ]

@@ -1,7 +1,6 @@
 """The staff API: queue shape, scope 404s on every endpoint, actions, token auth, no 5xx on junk."""
 
 import pytest
-from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 

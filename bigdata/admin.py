@@ -1,10 +1,131 @@
-from django.contrib import admin
+"""Admin: the source registry (editable), feed upload by staff, partner tokens, fraud alerts."""
 
-from .models import FraudAlert
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import Evidence, EvidenceBatch, EvidenceSource, FraudAlert, MatchingRun, PartnerToken
+from .services import feed_upload, partner_token_issue_key, token_hash
+
+
+@admin.register(EvidenceSource)
+class EvidenceSourceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "trust_level", "enabled"]
+    list_editable = ["trust_level", "enabled"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(EvidenceBatch)
+class EvidenceBatchAdmin(admin.ModelAdmin):
+    """Staff upload a feed here: the file is stored and a Celery task imports it."""
+
+    list_display = ["id", "source", "original_name", "status", "rows", "accepted", "duplicates", "rejected",
+                    "unmatched", "errors_link", "created_at"]
+    list_filter = ["status", "source"]
+    readonly_fields = ["original_name", "encoding", "status", "rows", "accepted", "duplicates", "rejected",
+                       "unmatched", "errors_link", "failure", "uploaded_by", "partner_token", "created_at",
+                       "finished_at"]
+    actions = ["reprocess"]
+
+    def get_fields(self, request: HttpRequest, obj: EvidenceBatch | None = None) -> list[str]:
+        return ["source", "file"] if obj is None else ["source", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: EvidenceBatch | None = None) -> list[str]:
+        return [] if obj is None else ["source", *self.readonly_fields]
+
+    @admin.display(description="错误文件")
+    def errors_link(self, obj: EvidenceBatch) -> str:
+        if not obj.errors_file:
+            return "—"
+        return format_html('<a href="{}">下载</a>', reverse("bigdata:batch_errors", args=[obj.pk]))
+
+    def save_model(self, request: HttpRequest, obj: EvidenceBatch, form: Any, change: bool) -> None:
+        if change:
+            return  # a batch is immutable once uploaded
+        batch = feed_upload(source=obj.source, upload=form.cleaned_data["file"], uploaded_by=request.user)
+        obj.pk = batch.pk
+        messages.info(request, f"已上传，批次 #{batch.pk} 正在后台导入。")
+
+    @admin.action(description="重新排队导入（失败或中断的批次）")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[EvidenceBatch]) -> None:
+        from django.db import transaction
+
+        from .tasks import process_batch
+
+        ids = list(queryset.filter(status__in=["failed", "processing"]).exclude(file="").values_list("pk", flat=True))
+        EvidenceBatch.objects.filter(pk__in=ids).update(status=EvidenceBatch.Status.PENDING, failure="")
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: process_batch.delay(pk))
+        messages.info(request, f"已重新排队 {len(ids)} 个批次。")
+
+
+@admin.register(PartnerToken)
+class PartnerTokenAdmin(admin.ModelAdmin):
+    """A token is shown once, when created or re-issued; only its hash is kept."""
+
+    list_display = ["name", "source", "prefix", "active", "created_at", "last_used_at"]
+    list_filter = ["active", "source"]
+    fields = ["name", "source", "active"]
+    actions = ["issue_new_key"]
+
+    def save_model(self, request: HttpRequest, obj: PartnerToken, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name", "source", "active"])
+            return
+        obj.key_hash = token_hash(f"unset-{id(obj)}")  # replaced just below
+        obj.save()
+        key = partner_token_issue_key(token=obj)
+        messages.warning(request, f"令牌（只显示这一次，请立即交给合作方）：{key}")
+
+    @admin.action(description="重新签发令牌（旧令牌立即失效）")
+    def issue_new_key(self, request: HttpRequest, queryset: QuerySet[PartnerToken]) -> None:
+        for token in queryset:
+            key = partner_token_issue_key(token=token)
+            messages.warning(request, f"{token.name}：{key}（只显示这一次）")
 
 
 @admin.register(FraudAlert)
 class FraudAlertAdmin(admin.ModelAdmin):
-    list_display = ("pensioner", "source", "event_date", "death_date", "state")
-    list_filter = ("state", "source")
-    raw_id_fields = ("pensioner",)
+    list_display = ["pensioner", "source", "source_ref", "event_date", "death_date", "state", "created_at"]
+    list_filter = ["state", "source"]
+    raw_id_fields = ["pensioner"]
+    readonly_fields = ["pensioner", "source", "source_ref", "event_date", "death_date", "created_at"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    """Read-only look-up by ID number or reference. Millions of rows: no full count, no default sort."""
+
+    list_display = ["id", "source", "source_ref", "event_date", "pensioner_id"]
+    search_fields = ["=id_number", "=source_ref"]
+    show_full_result_count = False
+    raw_id_fields = ["pensioner", "batch"]
+    ordering = ["-id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        return super().get_queryset(request).select_related("source")
+
+
+@admin.register(MatchingRun)
+class MatchingRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "run_on", "status", "evidence_lo", "evidence_hi", "counts", "started_at", "finished_at"]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

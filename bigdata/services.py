@@ -301,3 +301,16 @@ def batch_process(*, batch_id: int) -> ImportResult | None:
         return evidence_import(path=Path(batch.file.path), source=batch.source, batch=batch)
     except parsing.FeedFormatError:
         return None
+
+
+@transaction.atomic
+def fraud_alert_close(*, alert: Any, actor: User, note: str = "") -> bool:
+    """Staff have looked into a fraud alert. Conditional update: closing twice is a no-op."""
+    from certification.services import audit_log
+
+    from .models import FraudAlert
+
+    closed = FraudAlert.objects.filter(pk=alert.pk, state=FraudAlert.State.OPEN).update(state=FraudAlert.State.CLOSED)
+    if closed:
+        audit_log(actor=actor, action="fraud_alert_close", pensioner=alert.pensioner, alert=alert.pk, note=note)
+    return bool(closed)

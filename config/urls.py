@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("certification.staff.api_urls")),  # issue 5: staff queue and actions
     path("", include("certification.dashboards.api_urls")),
     path("faces/", include("certification.faces.api_urls")),  # issue 6: face certification
+    path("feeds/", include("bigdata.api_urls")),  # issue 3: partner feed upload
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # unknown API paths: JSON 404, not the HTML page
     path("healthz", healthz, name="healthz"),
     path("dashboards/", include("certification.dashboards.urls")),
+    path("bigdata/", include("bigdata.urls")),  # issue 3: feed batches, fraud alerts, overpayments
     path("face/", include("certification.faces.urls")),  # issue 6: 给我认证 / 给他人认证
     path("", include("certification.staff.urls")),  # issue 5: staff/… and home-visit/request/
     path("", include("certification.urls")),

@@ -60,11 +60,18 @@ class Table:
     note: str = ""
     chart: SafeString | None = None
     links: list[str | None] = field(default_factory=list)  # drill-down link per row, for pages
+    wide: bool = False  # spans the page width (month-by-month and per-office tables)
+    page_rows: int | None = None  # the page shows the first N rows; the .xlsx has them all
+    extra_chart: SafeString | None = None
 
     @property
     def linked_rows(self) -> list[tuple[str | None, list[object]]]:
         links = self.links or [None] * len(self.rows)
-        return list(zip(links, self.rows, strict=True))
+        return list(zip(links, self.rows, strict=True))[: self.page_rows]
+
+    @property
+    def truncated(self) -> bool:
+        return self.page_rows is not None and len(self.rows) > self.page_rows
 
 
 def _n(figs: Figures, metric: str, key: str) -> Decimal:
@@ -132,7 +139,7 @@ def _channels(figs: Figures, today: dt.date, with_charts: bool) -> Table:
     chart = charts.hbar([str(m.label) for m in methods], [float(t) for t in totals], unit="次",
                         title=_("近12个月各渠道认证次数")) if with_charts else None
     return Table("channels", _("各渠道认证次数（近12个月）"), [_("月份"), *[str(m.label) for m in methods], _("合计")],
-                 rows, chart=chart, note=_("合计行按统计日前12个月计算；各月按自然月计算。"))
+                 rows, chart=chart, note=_("合计行按统计日前12个月计算；各月按自然月计算。"), wide=True)
 
 
 def _trend(figs: Figures, today: dt.date, with_charts: bool) -> Table:
@@ -144,13 +151,16 @@ def _trend(figs: Figures, today: dt.date, with_charts: bool) -> Table:
         rates.append(float(num * 100 / den) if den else 0.0)
         rows.append([mk, _int(num), _int(den), rate(num, den), _int(_n(figs, "trend", f"{mk}|warnings")),
                      _int(_n(figs, "trend", f"{mk}|suspensions")), _int(_n(figs, "trend", f"{mk}|restorations"))])
-    chart = None
+    chart = extra = None
     if with_charts:
-        chart = charts.lines([r[0][5:] + "月" for r in rows], [(_("静默认证通过率"), rates)], unit="%",
-                             title=_("月度趋势"), max_value=100)
+        months = [r[0][5:] + "月" for r in rows]
+        chart = charts.lines(months, [(_("静默认证通过率"), rates)], unit="%", title=_("月度趋势"), max_value=100)
+        extra = charts.lines(months, [(_("进入待认证"), [float(r[4]) for r in rows]),
+                                      (_("暂停发放"), [float(r[5]) for r in rows]),
+                                      (_("恢复发放"), [float(r[6]) for r in rows])], unit="人", title=_("月度人数变化"))
     return Table("trend", _("月度趋势"),
                  [_("月份"), _("静默通过人数"), _("应认证人数"), _("静默通过率"), _("进入待认证"), _("暂停发放"), _("恢复发放")],
-                 rows, chart=chart, note=_("通过率按每月最后一天（本月按统计日）计算。"))
+                 rows, chart=chart, extra_chart=extra, note=_("通过率按每月最后一天（本月按统计日）计算。"), wide=True)
 
 
 def _sources(figs: Figures, with_charts: bool) -> Table:
@@ -188,7 +198,7 @@ def _queue(snapshot: Snapshot | None, scope: Scope) -> Table:
                      _int(_n(f, "queue", "total")), _int(_n(f, "queue", "face_exhausted"))])
         links.append(scope_url(Level.OFFICE, o.id))
     return Table("queue", _("各街道待认证队列"), [_("街道"), _("待认证"), _("已暂停"), _("合计"), _("刷脸次数用尽")], rows,
-                 links=links)
+                 links=links, wide=True, page_rows=15, note=_("按队列人数从多到少排列。"))
 
 
 def _money(figs: Figures) -> Table:
@@ -209,4 +219,4 @@ def _children(snapshot: Snapshot | None, scope: Scope) -> Table:
     title = _("各区（市）情况") if scope.level == Level.CITY else _("各街道情况")
     return Table("children", title,
                  [_("名称"), _("静默通过人数"), _("应认证人数"), _("静默通过率"),
-                  *[STATUS_LABELS[s] for s in Status], _("待认证队列")], rows, links=links)
+                  *[STATUS_LABELS[s] for s in Status], _("待认证队列")], rows, links=links, wide=True)

@@ -19,8 +19,8 @@ demo: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --pensioners $(DEMO_PENSIONERS) --seed 1 > var/demo_accounts.json
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py run_nightly | tail -n 1
-	@echo "Demo accounts (also in var/demo_accounts.json):"
-	@tail -n 1 var/demo_accounts.json | $(PY) -c 'import json,sys; d=json.load(sys.stdin); [print(f"  {a[\"role\"]:10} {a[\"username\"]:22} {a[\"password\"] or \"(SMS code, printed in this console)\":36} {a[\"street_office\"] or \"\"}") for a in d["accounts"]]'
+	@$(PY) scripts/print_accounts.py var/demo_accounts.json
+	@echo "(also in var/demo_accounts.json)"
 	@echo "Serving on http://127.0.0.1:8000/"
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
 

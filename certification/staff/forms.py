@@ -11,7 +11,17 @@ from certification.models import Role, SpecialGroup, StreetOffice, User
 from .models import CallOutcome, HomeVisit, VisitReason
 from .selectors import NO_CONTACT, QueueFilters
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ActionForm(forms.Form):
+    """The record page shows several forms at once: give each its own element ids."""
+
+    id_prefix = "action"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class QueueFilterForm(forms.Form):
@@ -47,12 +57,14 @@ class QueueFilterForm(forms.Form):
         )
 
 
-class CallOutcomeForm(forms.Form):
+class CallOutcomeForm(ActionForm):
+    id_prefix = "call"
     outcome = forms.ChoiceField(label=_("联系结果"), choices=CallOutcome.choices, widget=forms.RadioSelect)
     note = forms.CharField(label=_("备注"), required=False, max_length=200)
 
 
-class SmsForm(forms.Form):
+class SmsForm(ActionForm):
+    id_prefix = "sms"
     text = forms.CharField(label=_("短信内容"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
                            initial="您好，您的养老金资格认证尚未完成，请尽快刷脸认证或到街道窗口办理。咨询电话12333。")
 
@@ -67,7 +79,8 @@ class StaffChoiceField(forms.ModelChoiceField):
         return f"{obj.last_name}{obj.first_name}".strip() or obj.username
 
 
-class HomeVisitForm(forms.Form):
+class HomeVisitForm(ActionForm):
+    id_prefix = "visit"
     visit_on = forms.DateField(label=_("上门日期"), widget=DATE)
     assignee = StaffChoiceField(label=_("上门人员"), queryset=User.objects.none())
     request_id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**62)
@@ -77,27 +90,31 @@ class HomeVisitForm(forms.Form):
         self.fields["assignee"].queryset = office_staff(office_id)
 
 
-class VisitOutcomeForm(forms.Form):
+class VisitOutcomeForm(ActionForm):
+    id_prefix = "visit_outcome"
     outcome = forms.ChoiceField(
         label=_("上门结果"), widget=forms.RadioSelect,
         choices=[(c, lbl) for c, lbl in HomeVisit.Outcome.choices if c != HomeVisit.Outcome.SCHEDULED])
     note = forms.CharField(label=_("情况说明"), required=False, max_length=200)
 
 
-class CounterForm(forms.Form):
+class CounterForm(ActionForm):
+    id_prefix = "counter"
     occurred_on = forms.DateField(label=_("认证日期"), widget=DATE)
     id_checked = forms.BooleanField(label=_("已当面核验身份证原件"))
     note = forms.CharField(label=_("备注"), required=False, max_length=200)
 
 
-class VideoForm(forms.Form):
+class VideoForm(ActionForm):
+    id_prefix = "video"
     occurred_on = forms.DateField(label=_("视频认证日期"), widget=DATE)
     relative_name = forms.CharField(label=_("协助的亲属姓名"), max_length=32)
     relationship = forms.CharField(label=_("与本人关系"), max_length=32)
     note = forms.CharField(label=_("备注"), required=False, max_length=100)
 
 
-class DeathReportForm(forms.Form):
+class DeathReportForm(ActionForm):
+    id_prefix = "death"
     death_date = forms.DateField(label=_("死亡日期"), widget=DATE)
     evidence_ref = forms.CharField(label=_("死亡证明文件编号"), max_length=64)
     note = forms.CharField(label=_("备注"), required=False, max_length=200)

@@ -7,7 +7,15 @@ from typing import Any
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import authentication, exceptions, generics, parsers, permissions, serializers, status
+from rest_framework import (
+    authentication,
+    exceptions,
+    generics,
+    parsers,
+    permissions,
+    serializers,
+    status,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 

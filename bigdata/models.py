@@ -119,6 +119,9 @@ class Evidence(models.Model):
                          name="evidence_linked_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.source_ref} {self.event_date}"
+
 
 class MatchingRun(models.Model):
     """One night's matching. Evidence with id in (evidence_lo, evidence_hi] is its work.
@@ -149,6 +152,9 @@ class MatchingRun(models.Model):
         ordering = ["-id"]
         verbose_name = verbose_name_plural = "比对运行"
 
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.run_on} {self.status}"
+
 
 class MatchingChunk(models.Model):
     """One pensioner-id range of a run; done_at is set in the chunk's own transaction."""
@@ -162,6 +168,9 @@ class MatchingChunk(models.Model):
     class Meta:
         ordering = ["run_id", "pk_lo"]
         constraints = [models.UniqueConstraint(fields=["run", "pk_lo"], name="matching_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} [{self.pk_lo}, {self.pk_hi})"
 
 
 class PartnerToken(models.Model):
@@ -202,3 +211,6 @@ class FraudAlert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "source_ref"], name="fraudalert_once_per_record")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.source_ref} {self.event_date}"

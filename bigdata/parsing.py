@@ -121,14 +121,17 @@ def _is_jsonl(path: Path, first_line: str) -> bool:
 
 
 def read_feed(path: Path, *, encoding: str, today: dt.date) -> Iterator[Row | BadRow]:
-    """Yield every data row of the file as a Row or a BadRow, in file order.
+    """Every data row of the file as a Row or a BadRow, in file order.
 
-    Line numbers are physical lines (a CSV header is line 1). Blank lines are
-    not rows. A line that cannot be decoded or split is malformed; it never
-    stops the rows after it.
+    The header is checked here, before any row is read, so a file that cannot be
+    read at all fails (FeedFormatError) before an import opens its transaction.
+    Line numbers are physical lines (a CSV header is line 1). Blank lines are not
+    rows. A line that cannot be decoded or split is malformed; it never stops the
+    rows after it.
     """
     codec = codec_for(encoding)
-    with path.open("rb") as fh:
+    fh = path.open("rb")
+    try:
         first = fh.readline()
         if first.startswith(codecs.BOM_UTF8):
             first = first[3:]
@@ -137,16 +140,29 @@ def read_feed(path: Path, *, encoding: str, today: dt.date) -> Iterator[Row | Ba
         except UnicodeDecodeError as exc:
             raise FeedFormatError("首行无法按所选编码读取") from exc
         if _is_jsonl(path, first_text):
-            yield from _read_jsonl(fh, first_text, codec, today)
+            rows = _read_jsonl(fh, first_text, codec, today)
         else:
-            yield from _read_csv(fh, first_text, codec, today)
+            rows = _read_csv(fh, _csv_header(first_text), codec, today)
+    except BaseException:
+        fh.close()
+        raise
+    return _closing(fh, rows)
 
 
-def _read_csv(fh, header_text: str, codec: str, today: dt.date) -> Iterator[Row | BadRow]:  # type: ignore[no-untyped-def]
+def _closing(fh, rows: Iterator[Row | BadRow]) -> Iterator[Row | BadRow]:  # type: ignore[no-untyped-def]
+    with fh:
+        yield from rows
+
+
+def _csv_header(header_text: str) -> list[str]:
     header = [h.strip().lower() for h in next(csv.reader([header_text]), [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise FeedFormatError(f"表头缺少列：{', '.join(missing)}（应为 id_number,event_date,source_ref[,name]）")
+    return header
+
+
+def _read_csv(fh, header: list[str], codec: str, today: dt.date) -> Iterator[Row | BadRow]:  # type: ignore[no-untyped-def]
     width = len(header)
     i_id, i_date, i_ref = (header.index(c) for c in REQUIRED)
     i_name = header.index("name") if "name" in header else -1

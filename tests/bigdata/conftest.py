@@ -39,7 +39,7 @@ def feed(tmp_path: Path) -> Callable[..., Path]:
                     lines.append(r)
                 else:
                     keys = ["id_number", "event_date", "source_ref", "name"]
-                    lines.append(json.dumps(dict(zip(keys, r)), ensure_ascii=False))
+                    lines.append(json.dumps(dict(zip(keys, r, strict=False)), ensure_ascii=False))
         text = "\n".join(lines) + "\n"
         if encoding == "utf-8-sig":
             path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))

@@ -103,3 +103,10 @@ def test_schema_and_offline_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs.lower()
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page():
+    client = APIClient(enforce_csrf_checks=True)
+    response = client.post("/api/v1/staff/death-reports/-1/confirm/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

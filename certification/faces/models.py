@@ -34,6 +34,9 @@ class ReferenceFace(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "人脸底库"
 
+    def __str__(self) -> str:
+        return f"reference #{self.pk} ({self.source})"
+
     def vector(self) -> np.ndarray:
         return np.frombuffer(bytes(self.encoding), dtype=np.float64)
 
@@ -58,6 +61,9 @@ class Consent(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "人脸认证授权记录"
 
+    def __str__(self) -> str:
+        return f"consent #{self.pk} ({self.mode})"
+
 
 class FaceSession(models.Model):
     """A server-issued liveness challenge: two prompts, a nonce, 2 minutes, one use."""
@@ -75,6 +81,9 @@ class FaceSession(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "人脸认证挑战"
+
+    def __str__(self) -> str:
+        return f"session #{self.pk} {self.challenge}"
 
 
 class Reason(models.TextChoices):
@@ -128,6 +137,9 @@ class FaceAttempt(models.Model):
             models.Index(fields=["created_at"], name="faceattempt_frames_idx", condition=Q(frames_deleted_at__isnull=True) & ~Q(frames_dir="")),
         ]
 
+    def __str__(self) -> str:
+        return f"attempt #{self.pk} {self.reason or 'passed'}"
+
 
 class BulkEnrolment(models.Model):
     """One run of the bulk ID-photo import, with progress and per-file errors."""
@@ -151,3 +163,6 @@ class BulkEnrolment(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "证件照批量导入"
+
+    def __str__(self) -> str:
+        return f"bulk enrolment #{self.pk} {self.state}"

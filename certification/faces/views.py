@@ -17,7 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from certification.access import pensioner_required, relative_required, role_required, staff_required
+from certification.access import (
+    pensioner_required,
+    relative_required,
+    role_required,
+    staff_required,
+)
 from certification.models import Pensioner, Role
 from certification.selectors import pensioner_for_staff
 

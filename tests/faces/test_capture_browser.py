@@ -1,0 +1,149 @@
+"""The real "certify me" and "certify someone else" pages in headless Chromium, with a fake camera.
+
+The camera is Chromium's fake capture device fed from a .y4m file that ffmpeg builds at
+test time from the committed clip frames (tests/fixtures/faces/clip/, 12 real frames of
+the hamilton clip in time order, played at 4 fps and looped by Chromium). The page
+asks the server for a challenge, shows the prompts, captures a burst at 5 fps for
+3.5 s per prompt (so every clip frame is captured at least once, in order), uploads,
+and lands on the verdict page. The challenge is pinned to what the clip honestly
+shows, a turn to the right and then an open mouth (see test_liveness_real_frames.py);
+production draws it at random. A still-photo stream (one frame repeated) must end in
+"liveness not shown".
+
+Screenshots of every step go to $FACE_SCREENSHOTS (default: the test's tmp dir), 375 px wide.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from certification.models import Certification
+from tests.conftest import CHROMIUM_ARGS
+
+from .conftest import CLIP
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _y4m(tmp_path: Path, frames: list[Path], fps: int = 4) -> Path:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.fail("ffmpeg is needed to build the fake camera stream")
+    src = tmp_path / "y4m_src"
+    src.mkdir()
+    for i, f in enumerate(frames):
+        shutil.copy(f, src / f"{i:03d}.jpg")
+    out = tmp_path / "camera.y4m"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-y", "-framerate", str(fps), "-i", str(src / "%03d.jpg"),
+                    "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", str(out)], check=True)
+    return out
+
+
+@pytest.fixture
+def shots(tmp_path):  # type: ignore[no-untyped-def]
+    folder = Path(os.environ.get("FACE_SCREENSHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def camera_page(chromium_path, live_server, client):  # type: ignore[no-untyped-def]
+    """Open a 375-px page signed in as `user`, with the fake camera playing `y4m`."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    pw = sync_playwright().start()
+    browsers = []
+
+    def open_page(user, y4m: Path):  # type: ignore[no-untyped-def]
+        b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=[
+            *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}", "--autoplay-policy=no-user-gesture-required",
+        ])
+        browsers.append(b)
+        ctx = b.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+        client.force_login(user)
+        ctx.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    yield open_page
+    for b in browsers:
+        b.close()
+    pw.stop()
+
+
+def _capture_to_verdict(page, shots: Path, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector('#face-capture[data-stage="ready"]')
+    page.screenshot(path=str(shots / f"{prefix}-2-camera.png"), full_page=True)
+    page.click("#face-start")
+    page.wait_for_selector("#face-prompt:not([hidden])")
+    page.wait_for_function("document.getElementById('face-step').textContent.length > 0")
+    page.screenshot(path=str(shots / f"{prefix}-3-prompt1.png"), full_page=True)
+    page.wait_for_function("document.getElementById('face-step').textContent.indexOf('第 2') === 0", timeout=15_000)
+    page.screenshot(path=str(shots / f"{prefix}-4-prompt2.png"), full_page=True)
+    page.wait_for_selector("#face-uploading:not([hidden])", timeout=15_000)
+    page.screenshot(path=str(shots / f"{prefix}-5-uploading.png"), full_page=True)
+    page.wait_for_url("**/face/result/**", timeout=60_000)
+    page.screenshot(path=str(shots / f"{prefix}-6-verdict.png"), full_page=True)
+
+
+def test_certify_me_in_chromium_with_a_real_moving_face_passes_and_shows_the_new_valid_until(
+        camera_page, live_server, pensioner, pensioner_user, enrol, fixed_challenge, shots, tmp_path):
+    enrol(pensioner)
+    page = camera_page(pensioner_user, _y4m(tmp_path, sorted(CLIP.glob("*.jpg"))))
+    page.goto(f"{live_server.url}/face/")
+    page.screenshot(path=str(shots / "self-1-consent.png"), full_page=True)
+    page.click("#face-agree")
+    _capture_to_verdict(page, shots, "self")
+    verdict = page.locator("#face-verdict")
+    assert verdict.get_attribute("data-status") == "passed", page.content()[:3000]
+    pensioner.refresh_from_db()
+    assert pensioner.valid_until.strftime("%Y年") in page.locator("#face-valid-until").inner_text()
+    assert Certification.objects.get(pensioner=pensioner).method == "face_self"
+
+
+def test_certify_me_with_a_still_photo_stream_ends_in_liveness_not_shown(
+        camera_page, live_server, pensioner, pensioner_user, enrol, fixed_challenge, shots, tmp_path):
+    enrol(pensioner)
+    still = sorted(CLIP.glob("*.jpg"))[6]
+    page = camera_page(pensioner_user, _y4m(tmp_path, [still] * 4))
+    page.goto(f"{live_server.url}/face/")
+    page.click("#face-agree")
+    _capture_to_verdict(page, shots, "still")
+    verdict = page.locator("#face-verdict")
+    assert verdict.get_attribute("data-status") == "failed"
+    assert verdict.get_attribute("data-reason") == "no_liveness"
+    assert "没有看到要求的动作" in page.locator("#face-reason").inner_text()
+    assert page.locator("#face-retry").is_visible() and page.locator("#other-channels").is_visible()
+    assert not Certification.objects.filter(pensioner=pensioner).exists()
+
+
+def test_certify_someone_else_in_chromium_passes_and_is_recorded_as_proxy(
+        camera_page, live_server, pensioner, relative_user, enrol, fixed_challenge, shots, tmp_path):
+    enrol(pensioner)
+    page = camera_page(relative_user, _y4m(tmp_path, sorted(CLIP.glob("*.jpg"))))
+    page.goto(f"{live_server.url}/face/proxy/")
+    page.screenshot(path=str(shots / "proxy-0-form.png"), full_page=True)
+    page.fill("#id_id_number", pensioner.id_number)
+    page.fill("#id_name", "别人")
+    page.check("#id_agree")
+    page.click("#proxy-next")
+    page.wait_for_selector("#proxy-error")
+    page.screenshot(path=str(shots / "proxy-1-mismatch.png"), full_page=True)
+    page.fill("#id_id_number", pensioner.id_number)
+    page.fill("#id_name", pensioner.name)
+    page.select_option("#id_relationship", "子女")
+    page.check("#id_agree")
+    page.screenshot(path=str(shots / "proxy-1-form-filled.png"), full_page=True)
+    page.click("#proxy-next")
+    _capture_to_verdict(page, shots, "proxy")
+    assert page.locator("#face-verdict").get_attribute("data-status") == "passed", page.content()[:3000]
+    cert = Certification.objects.get(pensioner=pensioner)
+    assert (cert.method, cert.helper_id, cert.helper_relationship) == ("face_proxy", relative_user.pk, "子女")

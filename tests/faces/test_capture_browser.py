@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from certification.models import Certification
-from tests.conftest import CHROMIUM_ARGS
+from tests.conftest import CHROMIUM_ARGS, _missing
 
 from .conftest import CLIP
 
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def _y4m(tmp_path: Path, frames: list[Path], fps: int = 4) -> Path:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        pytest.fail("ffmpeg is needed to build the fake camera stream")
+        _missing("ffmpeg is needed to build the fake camera stream")
     src = tmp_path / "y4m_src"
     src.mkdir()
     for i, f in enumerate(frames):

@@ -175,14 +175,23 @@ def celery_worker_process(transactional_db, redis_url, require_postgres, tmp_pat
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):  # type: ignore[no-untyped-def]
-    """Transactional tests flush every table, migration data included: put Qingdao's offices back."""
+    """Transactional tests flush every table, migration data included: put the reference data back.
+
+    (Qingdao's offices and the evidence sources.) Prefer this to serialized_rollback, which
+    collides with the content types a previous flush re-creates.
+    """
     names = set(request.fixturenames)
     marker = request.node.get_closest_marker("django_db")
     if not (marker or names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}):
         return
     request.getfixturevalue("transactional_db" if (marker and marker.kwargs.get("transaction")) or "live_server" in names or "transactional_db" in names else "db")
+    from bigdata.models import EvidenceSource
+    from bigdata.sources import SEED
     from certification.models import District, StreetOffice
     from certification.reference_data import load
 
     if not StreetOffice.objects.exists():
         load(District, StreetOffice)
+    if not EvidenceSource.objects.exists():
+        for code, name, kind, trust in SEED:
+            EvidenceSource.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "trust_level": trust})

@@ -52,7 +52,7 @@ def test_the_file_lock_refuses_a_second_holder(settings, tmp_path):
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_second_run_while_one_holds_the_lock_exits_non_zero_saying_already_running(require_postgres):
     with locks.run_lock():
         proc = _manage("run_matching", "--today", TODAY.isoformat())
@@ -103,7 +103,7 @@ def _wipe() -> None:
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_run_killed_mid_chunk_and_restarted_ends_in_the_same_state_as_an_uninterrupted_run(require_postgres):
     _population()
     # Ten pensioners a chunk, each chunk holding its transaction open for 1.5 s before commit.

@@ -52,7 +52,7 @@ def workers(require_postgres, redis_url):  # type: ignore[no-untyped-def]
 
 @pytest.mark.services
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_real_workers_share_one_night_in_chunks_and_reach_the_single_process_result(workers):
     queue, redis_url = workers
     _population()

@@ -23,5 +23,5 @@ def test_the_nightly_task_runs_in_the_worker_and_moves_statuses(celery_worker_pr
     celery_worker_process()
     result = run_nightly_task.apply_async(kwargs={"today": "2026-10-01"}, queue=celery_worker_process.queue())
     out = result.get(timeout=120)
-    assert out["transitions"]["entered_warning"] == 1
+    assert out["matching"]["entered_warning"] + out["transitions"]["entered_warning"] == 1
     assert Pensioner.objects.get(pk=p.pk).status == "warning"

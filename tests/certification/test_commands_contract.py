@@ -60,10 +60,14 @@ def test_seed_demo_is_deterministic_for_a_seed():
 
 
 def test_run_nightly_prints_json_and_moves_statuses():
-    PensionerFactory(valid_until=dt.date(2026, 9, 30))
+    from certification.models import Pensioner
+
+    p = PensionerFactory(valid_until=dt.date(2026, 9, 30))
     data = last_json("run_nightly", "--today", "2026-10-01")
-    assert data["transitions"]["entered_warning"] == 1
-    assert "seconds" in data
+    # Matching runs the transitions as its last step; the explicit step then finds nothing.
+    assert data["matching"]["entered_warning"] + data["transitions"]["entered_warning"] == 1
+    assert Pensioner.objects.get(pk=p.pk).status == "warning"
+    assert {"matching", "transitions", "reminders", "dashboard", "seconds"} <= set(data)
 
 
 def test_run_nightly_rejects_a_malformed_date():

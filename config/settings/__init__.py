@@ -162,7 +162,7 @@ CERT_REMINDER_BEFORE_SUSPENSION_DAYS = env.int("CERT_REMINDER_BEFORE_SUSPENSION_
 
 # ---- Face certification (issue 6: certification/faces) ------------------------
 # Tolerance chosen by measurement on ../shared/faces (docs/performance.md, "Face verification").
-FACE_TOLERANCE = env.float("FACE_TOLERANCE", default=0.54)
+FACE_TOLERANCE = env.float("FACE_TOLERANCE", default=0.55)
 FACE_CHALLENGE_SECONDS = env.int("FACE_CHALLENGE_SECONDS", default=120)
 FACE_FRAME_RETENTION_DAYS = env.int("FACE_FRAME_RETENTION_DAYS", default=0)  # 0: delete frames at the decision
 FACE_MAX_FAILED_PER_DAY = env.int("FACE_MAX_FAILED_PER_DAY", default=5)

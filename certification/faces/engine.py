@@ -36,11 +36,14 @@ FRAME_DETECT_MAX_SIDE = 320  # HOG on a 320-px copy with 1 upsample: 13 ms vs 53
 PHOTO_DETECT_MAX_SIDE = 640  # reference photos: group photos have small faces; speed matters less
 ENCODED_FRAMES = 3  # identity from the 3 most frontal distinct frames (median distance)
 
-# Shipped tolerance, chosen by measurement (docs/performance.md, "Face verification"):
-# on ../shared/faces the largest genuine distance is 0.445 and the smallest impostor 0.595;
-# the library default 0.6 accepts biden/1 vs john_savage/6. Webcam frames read ~0.05-0.1
-# farther than photos, so the tolerance sits above the middle of the gap.
-DEFAULT_TOLERANCE = 0.54
+# Shipped tolerance (settings.FACE_TOLERANCE), chosen by measurement (docs/performance.md,
+# "Face verification"): on ../shared/faces the largest genuine photo distance is 0.445 and the
+# smallest impostor 0.595 (the library default 0.6 accepts biden/1 vs john_savage/6). Webcam
+# bursts of the hamilton clip read farther from the reference photo: the burst distance
+# (median over the 3 most frontal frames) is at most 0.544 over every 4.5-s window, while an
+# impostor's burst distance is at least 0.633. 0.55 passes every measured genuine burst and keeps
+# a 0.045 margin below the closest impostor pair.
+# (The value lives in settings, FACE_TOLERANCE = 0.55, so that ops can change it without a deploy.)
 
 # Liveness thresholds, measured on the hamilton clip (tests/fixtures/faces/clip/):
 # inner-lip ratio at rest or talking 0.02-0.23, wide open 0.31-0.40 (frames 111, 112); yaw at rest |0.1|, turned 0.2-0.3;

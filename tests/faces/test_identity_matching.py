@@ -40,13 +40,13 @@ def test_a_photo_with_no_face_is_refused_as_no_face():
 
 def test_frames_showing_two_people_fail_with_more_than_one_face():
     frames = [photo("two_people.jpg")] * 4
-    v = engine.verify(frames, reference=enc("obama_1.jpg"), challenge=["blink", "open_mouth"], tolerance=0.54,
+    v = engine.verify(frames, reference=enc("obama_1.jpg"), challenge=["blink", "open_mouth"], tolerance=settings.FACE_TOLERANCE,
                       limits=services.photo_limits())
     assert (v.passed, v.reason) == (False, "multiple_faces")
 
 
 def test_frames_showing_no_face_fail_with_no_face():
     frames = [photo("no_face.jpg")] * 4
-    v = engine.verify(frames, reference=enc("obama_1.jpg"), challenge=["blink", "open_mouth"], tolerance=0.54,
+    v = engine.verify(frames, reference=enc("obama_1.jpg"), challenge=["blink", "open_mouth"], tolerance=settings.FACE_TOLERANCE,
                       limits=services.photo_limits())
     assert (v.passed, v.reason) == (False, "no_face")

@@ -134,25 +134,34 @@ def seed(*, pensioners: int, seed: int, today: dt.date, progress=None) -> dict[s
     return {"pensioners": Pensioner.objects.count(), "created": created, "accounts": result_accounts}
 
 
-def write_demo_feeds(*, directory: Path, seed: int, today: dt.date, sample: int = 200) -> list[tuple[Path, str]]:
-    """A few evidence feed files (CSV) for the demo: hospital, transit, one death record."""
+def write_demo_feeds(*, directory: Path, seed: int, today: dt.date, coverage: float = 0.85) -> list[tuple[Path, str]]:
+    """Evidence feed files (CSV) for the demo, like a year of agencies' exports.
+
+    About `coverage` of the people leave a data trail (hospital, medical insurance,
+    transit card) somewhere in the last year, as most real pensioners do, so the
+    demo's silent pass rate and warning queue look like a real city's. One death record.
+    """
     rng = random.Random(seed + 1)  # noqa: S311 - reproducible demo data
     directory.mkdir(parents=True, exist_ok=True)
-    numbers = list(Pensioner.objects.order_by("pk").values_list("id_number", flat=True)[: sample * 3])
+    numbers = list(Pensioner.objects.order_by("pk").values_list("id_number", flat=True))
     rng.shuffle(numbers)
+    covered = numbers[: int(len(numbers) * coverage)]
+    sources = ("hospital", "medical_insurance", "transit")
+    rows: dict[str, list[str]] = {s: [] for s in sources}
+    for n, number in enumerate(covered):
+        source = rng.choice(sources)
+        day = today - dt.timedelta(days=rng.randint(1, 360))
+        rows[source].append(f"{number},{day:%Y-%m-%d},{source.upper()}-{seed}-{n:07d}\n")
     feeds: list[tuple[Path, str]] = []
-    for source, chunk in (("hospital", numbers[:sample]), ("transit", numbers[sample: 2 * sample])):
+    for source in sources:
         path = directory / f"{source}.csv"
-        with path.open("w", encoding="utf-8") as fh:
-            fh.write("id_number,event_date,source_ref\n")
-            for n, number in enumerate(chunk):
-                day = today - dt.timedelta(days=rng.randint(1, 60))
-                fh.write(f"{number},{day:%Y-%m-%d},{source.upper()}-{seed}-{n:06d}\n")
+        path.write_text("id_number,event_date,source_ref\n" + "".join(rows[source]), encoding="utf-8")
         feeds.append((path, source))
-    if len(numbers) > 2 * sample:
+    uncovered = numbers[len(covered):]
+    if uncovered:
         path = directory / "death_civil.csv"
         death = today - dt.timedelta(days=75)
-        path.write_text(f"id_number,event_date,source_ref\n{numbers[2 * sample]},{death:%Y-%m-%d},MZ-{seed}-000001\n",
+        path.write_text(f"id_number,event_date,source_ref\n{uncovered[0]},{death:%Y-%m-%d},MZ-{seed}-000001\n",
                         encoding="utf-8")
         feeds.append((path, "death_civil"))
     return feeds

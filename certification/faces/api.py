@@ -5,6 +5,7 @@ Every refusal is {"code", "message"} with a 4xx status; no input gives a 5xx.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,9 @@ from certification.models import Role
 
 from . import engine, services
 from .models import Consent, FaceAttempt, Mode
+
+
+NONCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class FaceApiError(APIException):
@@ -162,6 +166,8 @@ class FramesView(APIView):
                    responses={200: VerdictSerializer, 202: VerdictSerializer, **ERRORS},
                    summary="提交拍下的照片，得到认证结果（生产环境可能先返回 pending）")
     def post(self, request: Request, session_id: str) -> Response:
+        if not NONCE_RE.fullmatch(session_id):  # also keeps NUL bytes and the like away from the database
+            raise FaceApiError("no_session", "这次认证已失效，请重新开始。", 404)
         try:
             files = request.FILES.getlist("frames")
             mirrored = str(request.data.get("mirrored", "")).lower() in ("1", "true", "on", "yes")

@@ -1,0 +1,53 @@
+"""Schemathesis on the face API only, signed in as a pensioner who has a reference and as a relative:
+generated and mutated requests never get a 5xx, and positive ones conform to the schema."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import SimpleRateThrottle
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def unthrottled(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {k: "100000/min" for k in SimpleRateThrottle.THROTTLE_RATES})
+
+
+def test_the_face_api_never_answers_5xx(live_server, pensioner, pensioner_user, relative_user, enrol, unthrottled, settings):
+    settings.FACE_PROXY_HELPER_PER_HOUR = 100000
+    settings.FACE_PROXY_TARGET_PER_HOUR = 100000
+    enrol(pensioner)
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
+    ops = [r.ok() for r in schema.get_all_operations() if "/faces/" in r.ok().path]
+    assert len(ops) == 3
+    failures = []
+    for user in (pensioner_user, relative_user):
+        headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+        for op in ops:
+            for mode, checks in [(GenerationMode.POSITIVE, [not_a_server_error, status_code_conformance,
+                                                            content_type_conformance]),
+                                 (GenerationMode.NEGATIVE, [not_a_server_error])]:
+                @given(case=op.as_strategy(generation_mode=mode))
+                @hsettings(max_examples=15, deadline=None, database=None, derandomize=True,
+                          suppress_health_check=list(HealthCheck))
+                def run(case):  # type: ignore[no-untyped-def]
+                    case.call_and_validate(base_url=live_server.url, headers=headers, checks=checks, timeout=60)
+
+                try:
+                    run()
+                except Exception as exc:  # noqa: BLE001 - collect all operations' failures
+                    if type(exc).__name__ != "Unsatisfiable":
+                        failures.append(f"{op.label} [{user.role}, {mode.value}]: {str(exc)[:1200]}")
+    assert not failures, "\n\n".join(failures)
+    # The generated requests reached the views: sessions were opened and consent recorded.
+    from certification.faces.models import Consent, FaceSession
+
+    assert Consent.objects.filter(user=pensioner_user).exists() and FaceSession.objects.exists()

@@ -138,6 +138,7 @@ def pensioner_home(request: HttpRequest) -> HttpResponse:
         "days_left": (p.valid_until - today).days,
         "suspension_on": rules.suspension_date(p.valid_until),
         "history": history,
+        "back_pays": p.back_pays.prefetch_related("lines").order_by("-restored_on")[:5],
     })
 
 

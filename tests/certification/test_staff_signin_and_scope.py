@@ -57,3 +57,20 @@ def test_staff_cannot_open_the_admin_home(client):
 def test_anonymous_visitors_are_sent_to_sign_in(client):
     resp = client.get(reverse("certification:pensioner_home"))
     assert resp.status_code == 302 and "/login/" in resp["Location"]
+
+
+def test_pensioner_home_shows_the_itemised_back_pay_after_restoration(client):
+    import datetime as dt
+
+    from certification.services import certification_record, transitions_run
+
+    p = PensionerFactory(valid_until=dt.date(2026, 3, 10), monthly_amount="2500.00")
+    transitions_run(today=dt.date(2026, 6, 20))
+    certification_record(pensioner=p, method="counter", occurred_on=dt.date(2026, 8, 20), today=dt.date(2026, 8, 20))
+    user = UserFactory(username="pp", role=Role.PENSIONER)
+    user.pensioner = p
+    user.save()
+    client.force_login(user)
+    page = client.get(reverse("certification:pensioner_home")).content.decode()
+    assert "5000.00 元" in page
+    assert "2026年7月 2500.00 元" in page and "2026年8月 2500.00 元" in page

@@ -1,0 +1,41 @@
+"""HTML for the queue's table rows, built in Python.
+
+At 50 rows a page the Django template engine spent ~20 ms per request on the rows
+alone (a lookup and an auto-escape per cell), format_html ~5 ms; plain f-strings with
+html.escape on every dynamic value take ~1 ms. Everything dynamic is escaped here,
+once, and the joined result is marked safe.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .selectors import QueueRow
+
+
+def queue_rows_html(rows: list[QueueRow], *, multi_office: bool) -> SafeString:
+    invalid = f' <span class="tag tag-bad">{escape(_("号码无效"))}</span>'
+    days, suspended = escape(_("天")), f'<span class="badge badge-suspended">{escape(_("已暂停"))}</span>'
+    never = f'<span class="help">{escape(_("尚未联系"))}</span>'
+    out = []
+    for r in rows:
+        p = r.pensioner
+        group = f' <span class="tag">{escape(p.get_special_group_display())}</span>' if p.special_group else ""
+        office = f'<br><span class="help">{escape(p.street_office.name)}</span>' if multi_office else ""
+        left = (f'<span class="badge badge-warning">{r.days_left} {days}</span>' if r.days_left > 0 else suspended)
+        contact = (f"{timezone.localtime(r.last_contact_at):%m-%d %H:%M} {escape(r.last_outcome_label)}"
+                   if r.last_contact_at else never)
+        community = escape(p.community.name) if p.community_id else "—"
+        out.append(
+            f'<tr class="row-{escape(p.status)}" data-testid="row">'
+            f'<td><a href="{escape(r.url)}"><strong>{escape(p.name)}</strong></a>{group}</td>'
+            f'<td class="mono">{escape(p.masked_id)}</td>'
+            f'<td class="mono">{escape(p.masked_phone) or "—"}{invalid if p.phone_invalid else ""}</td>'
+            f"<td>{r.age}</td><td>{community}{office}</td><td>{left}</td>"
+            f"<td>{r.reminders_sent}</td><td>{contact}</td></tr>"
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - every dynamic value above went through escape()

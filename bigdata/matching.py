@@ -14,8 +14,9 @@ replays the same order with the pure functions):
 2. Qualifying evidence dated after a recorded death: a fraud alert each.
 3. The living: valid_until := rules.extend(valid_until, latest qualifying date)
    (never shorter); one big_data certification naming the record that extended it.
-4. Restore the extended people who were in warning or suspended (with back-pay),
-   via certification.services.restore_where.
+4. Restore the extended people who were in warning or suspended, with itemised
+   back-pay by rules.missed_months (the outcome of certification.services.restore_where,
+   in a constant number of statements).
 5. certification.services.transitions_run for everyone in range.
 
 Work tracking: a run owns the evidence id window (lo, hi]; the next run starts
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -41,12 +43,21 @@ from django.db.models import Max
 from django.utils import timezone
 
 from certification import rules
-from certification.models import Certification, Overpayment, Pensioner, StatusChange
+from certification.models import (
+    BackPay,
+    BackPayLine,
+    Certification,
+    Overpayment,
+    Pensioner,
+    StatusChange,
+)
 from certification.rules import Status
-from certification.services import restore_where, transitions_run
+from certification.services import transitions_run
 
 from .locks import chunk_lock, evidence_write_barrier, run_lock
 from .models import Evidence, EvidenceSource, FraudAlert, MatchingChunk, MatchingRun
+
+logger = logging.getLogger(__name__)
 
 _E = Evidence._meta.db_table
 _S = EvidenceSource._meta.db_table
@@ -55,6 +66,8 @@ _C = Certification._meta.db_table
 _SC = StatusChange._meta.db_table
 _O = Overpayment._meta.db_table
 _F = FraudAlert._meta.db_table
+_BP = BackPay._meta.db_table
+_BPL = BackPayLine._meta.db_table
 
 # Pensioner ids per chunk of a full run. One chunk is fastest (each statement scans
 # the night's evidence once); smaller chunks bound the transaction size. 1M
@@ -69,6 +82,13 @@ _ID_BITS = 40  # evidence ids below 2**40 (a trillion rows)
 _ID_MASK = (1 << _ID_BITS) - 1
 
 COUNT_KEYS = ("extended", "entered_warning", "suspended", "restored", "deceased", "fraud_alerts")
+
+
+def set_local_work_mem() -> None:
+    """Room for the night's hash aggregates (default 4MB spills a million groups to disk)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT set_config('work_mem', %s, true)", [os.environ.get("BIGDATA_WORK_MEM") or "256MB"])
 
 
 def chunk_pensioners() -> int:
@@ -193,6 +213,7 @@ def chunk_process(*, run: MatchingRun, chunk: MatchingChunk, today: dt.date) -> 
             fresh = MatchingChunk.objects.select_for_update().get(pk=chunk.pk)
             if fresh.done_at is not None:
                 return dict(fresh.counts)
+            set_local_work_mem()
             counts = _Chunk(run=run, lo=chunk.pk_lo, hi=chunk.pk_hi, today=today).process()
             MatchingChunk.objects.filter(pk=chunk.pk).update(counts=counts, done_at=timezone.now())
             if pause := chunk_pause():
@@ -269,15 +290,29 @@ class _Chunk:
 
     # -- the steps
     def process(self) -> dict[str, int]:
+        steps: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            steps[name] = round(now - clock, 3)
+            clock = now
+
         try:
             self._link_late_rows()
+            lap("link")
             deceased = self._deaths()
+            lap("deaths")
             fraud = self._fraud()
-            extended, restored = self._extend_and_restore()
+            lap("fraud")
+            extended, restored = self._extend_and_restore(lap)
             t = transitions_run(today=self.today, pk_range=(self.params["a"], self.params["b"]))
+            lap("transitions")
         finally:
             for name in self.temps:
                 self._drop(name)
+        logger.info("matching chunk [%s, %s) steps %s", self.params["a"], self.params["b"], steps)
         return {
             "extended": extended, "entered_warning": t.entered_warning, "suspended": t.suspended,
             "restored": restored + t.restored, "deceased": deceased, "fraud_alerts": fraud,
@@ -342,7 +377,7 @@ class _Chunk:
             f"AND e.event_date > p.death_date ON CONFLICT DO NOTHING"
         )
 
-    def _extend_and_restore(self) -> tuple[int, int]:
+    def _extend_and_restore(self, lap: Any = lambda name: None) -> tuple[int, int]:
         self._temp("bd_best", "pensioner_id bigint PRIMARY KEY, event_date date, evidence_id bigint")
         self._x(
             f"INSERT INTO bd_best (pensioner_id, event_date, evidence_id) "
@@ -371,6 +406,7 @@ class _Chunk:
             f"UPDATE {_P} SET valid_until = x.new_valid, updated_at = %(now)s FROM bd_ext x "
             f"WHERE {_P}.id = x.pensioner_id"
         )
+        lap("extend")
         if not extended:
             return 0, 0
         self._x(
@@ -378,20 +414,75 @@ class _Chunk:
             f"helper_relationship) "
             f"SELECT x.pensioner_id, 'big_data', e.event_date, %(now)s, s.code, e.source_ref, '', '' "
             f"FROM bd_ext x JOIN {_E} e ON e.id = x.evidence_id JOIN {_S} s ON s.id = e.source_id "
-            f"WHERE true ON CONFLICT DO NOTHING"
+            # An anti-join, not ON CONFLICT: per-row speculative insertion doubled this
+            # statement. Nothing else writes big_data certifications, and the run lock
+            # keeps two runs apart, so the check cannot race.
+            f"WHERE NOT EXISTS (SELECT 1 FROM {_C} c WHERE c.pensioner_id = x.pensioner_id "
+            f"AND c.method = 'big_data' AND c.source = s.code AND c.evidence_ref = e.source_ref)"
         )
-        scope = "id IN (SELECT pensioner_id FROM bd_ext)"
-        restored = restore_where(
-            f"status IN ('warning', 'suspended') AND valid_until >= %s AND {scope}", [self.today],
-            today=self.today, new_status=Status.ACTIVE, reason="certified:big_data",
-        )
+        lap("certifications")
+        scope = "p.id IN (SELECT pensioner_id FROM bd_ext)"
+        restored = self._restore(
+            f"p.status IN ('warning', 'suspended') AND p.valid_until >= %(today)s AND {scope}", Status.ACTIVE)
         # Late evidence can leave a suspended person inside the warning window: paid again.
-        restored += restore_where(
-            f"status = 'suspended' AND valid_until < %s AND valid_until >= %s AND {scope}",
-            [self.today, rules.earliest_unsuspended_valid_until(self.today)],
-            today=self.today, new_status=Status.WARNING, reason="certified:big_data",
-        )
+        restored += self._restore(
+            f"p.status = 'suspended' AND p.valid_until < %(today)s AND p.valid_until >= %(warn_floor)s AND {scope}",
+            Status.WARNING)
+        lap("restore")
         return extended, restored
+
+
+    def _restore(self, where: str, new_status: Status) -> int:
+        """Restore the pensioners `where` selects (alias p), with itemised back-pay for the suspended.
+
+        The same outcome as certification.services.restore_where (one BackPay per
+        suspension, one line per rules.missed_months() month, a status-change row,
+        suspended_since cleared) in a fixed number of statements: the months for
+        each distinct suspended_since go into a lookup table instead of one
+        INSERT per (date, month), which a first night over a large backlog has
+        thousands of.
+        """
+        self.params["warn_floor"] = rules.earliest_unsuspended_valid_until(self.today)
+        self.params["new_status"] = str(new_status)
+        since_rows = self._rows(
+            f"SELECT DISTINCT p.suspended_since FROM {_P} p WHERE {where} AND p.status = 'suspended' "
+            f"AND p.suspended_since IS NOT NULL"
+        )
+        if since_rows:
+            self._temp("bd_missed", "since date, month date")
+            self._temp("bd_missed_n", "since date PRIMARY KEY, n integer")
+            months, counts = [], []
+            for (raw,) in since_rows:
+                since = _as_date(raw)
+                missed = rules.missed_months(since, self.today)
+                counts.append((since, len(missed)))
+                months.extend((since, m) for m in missed)
+            with connection.cursor() as cur:
+                cur.executemany("INSERT INTO bd_missed_n VALUES (%s, %s)", counts)
+                if months:
+                    cur.executemany("INSERT INTO bd_missed VALUES (%s, %s)", months)
+            self._x(
+                f"INSERT INTO {_BP} (pensioner_id, suspended_since, restored_on, total, created_at) "
+                f"SELECT p.id, p.suspended_since, %(today)s, p.monthly_amount * n.n, %(now)s FROM {_P} p "
+                f"JOIN bd_missed_n n ON n.since = p.suspended_since WHERE {where} AND p.status = 'suspended' "
+                f"ON CONFLICT DO NOTHING"
+            )
+            self._x(
+                f"INSERT INTO {_BPL} (back_pay_id, month, amount) "
+                f"SELECT b.id, m.month, p.monthly_amount FROM {_P} p "
+                f"JOIN {_BP} b ON b.pensioner_id = p.id AND b.suspended_since = p.suspended_since "
+                f"JOIN bd_missed m ON m.since = p.suspended_since WHERE {where} AND p.status = 'suspended' "
+                f"ON CONFLICT DO NOTHING"
+            )
+        self._x(
+            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
+            f"SELECT p.id, p.status, %(new_status)s, %(today)s, 'certified:big_data', p.valid_until, %(now)s "
+            f"FROM {_P} p WHERE {where}"
+        )
+        return self._x(
+            f"UPDATE {_P} AS p SET status = %(new_status)s, suspended_since = NULL, updated_at = %(now)s "
+            f"WHERE {where}"
+        )
 
 
 def _as_date(value: object) -> dt.date:

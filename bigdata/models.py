@@ -95,9 +95,11 @@ class Evidence(models.Model):
     name = models.CharField("姓名", max_length=64, blank=True)
     event_date = models.DateField("业务日期")
     # NULL = unmatched: kept, and linked by the nightly job once the person is imported.
+    # No index: matching scans the night's id window, never one person's rows, and a
+    # random-order btree on pensioner_id costed 2.5x the whole import (docs/performance.md).
     pensioner = models.ForeignKey(
-        "certification.Pensioner", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
-        db_constraint=False,
+        "certification.Pensioner", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="evidence",
+        db_constraint=False, db_index=False,
     )
     batch = models.ForeignKey(EvidenceBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                               db_constraint=False, db_index=False)

@@ -10,9 +10,11 @@ import codecs
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from certification import idnumber
 
@@ -35,13 +37,14 @@ class FeedFormatError(ValueError):
     """The file as a whole cannot be read (no header, unknown format)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
+    # A tuple, not a dataclass: millions are made per feed, and tuples are the cheapest.
     line: int
     id_number: str
     event_date: dt.date
     source_ref: str
     name: str
+    event_iso: str  # event_date as YYYY-MM-DD, for COPY
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,38 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
+_DIGITS17 = re.compile(r"\d{17}")
+_CHECK = "10X98765432"
+# Feeds repeat a few hundred dates and birth dates millions of times: parse each once.
+# _DATES holds verdicts relative to one `today`; read_feed() clears it when the day changes.
+_DATES: dict[str, tuple[dt.date | None, str, str]] = {}
+_DATES_TODAY: list[dt.date] = []
+_BIRTHS_OK: dict[str, bool] = {}
+
+
+def id_valid_fast(number: str) -> bool:
+    """True exactly when certification.idnumber.parse() accepts `number` (tested to agree).
+
+    The MOD 11-2 weights are 2**k mod 11, and 13 ≡ 2 (mod 11), so the weighted sum
+    is 2 * int(first17, 13) mod 11: one C-level int() instead of 17 Python
+    multiplications. Three times faster; the import's hot loop runs it per row.
+    """
+    if len(number) != 18 or not _DIGITS17.fullmatch(number, 0, 17):
+        return False
+    if _CHECK[(2 * int(number[:17], 13)) % 11] != number[17]:
+        return False
+    birth = number[6:14]
+    ok = _BIRTHS_OK.get(birth)
+    if ok is None:
+        try:
+            ok = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:])).year >= 1890
+        except ValueError:
+            ok = False
+        if len(_BIRTHS_OK) < 100_000:
+            _BIRTHS_OK[birth] = ok
+    return ok
+
+
 def validate(line: int, id_raw: str, date_raw: str, ref_raw: str, name_raw: str, today: dt.date,
              raw: str) -> Row | BadRow:
     id_number = id_raw.strip().upper()
@@ -98,20 +133,34 @@ def validate(line: int, id_raw: str, date_raw: str, ref_raw: str, name_raw: str,
     if not id_number or not date_text or not ref:
         missing = [k for k, v in zip(REQUIRED, (id_number, date_text, ref), strict=True) if not v]
         return BadRow(line, f"{R_MISSING}：{'、'.join(missing)}", raw)
-    try:
-        idnumber.parse(id_number)
-    except idnumber.InvalidIdNumber as exc:
-        return BadRow(line, str(exc), raw)
-    day = parse_date(date_text)
-    if day is None:
-        return BadRow(line, f"{R_DATE_FORMAT}：{date_text}", raw)
-    if day > today:
-        return BadRow(line, f"{R_FUTURE}：{day.isoformat()}", raw)
-    if day < EARLIEST:
-        return BadRow(line, f"{R_TOO_OLD}：{day.isoformat()}", raw)
+    if not id_valid_fast(id_number):
+        try:
+            idnumber.parse(id_number)  # the reason, in the rule's own words
+        except idnumber.InvalidIdNumber as exc:
+            return BadRow(line, str(exc), raw)
+    known = _DATES.get(date_text)
+    if known is None:
+        known = _date_verdict(date_text, today)
+        if len(_DATES) < 100_000:
+            _DATES[date_text] = known
+    day, iso, reason = known
+    if reason:
+        return BadRow(line, reason, raw)
     if len(ref) > MAX_REF:
         return BadRow(line, R_REF_TOO_LONG, raw)
-    return Row(line, id_number, day, ref, name_raw.strip()[:MAX_NAME])
+    return Row(line, id_number, day, ref, name_raw.strip()[:MAX_NAME], iso)  # type: ignore[arg-type]
+
+
+def _date_verdict(text: str, today: dt.date) -> tuple[dt.date | None, str, str]:
+    """(date, ISO text, "") for a usable date, else (None, "", reason)."""
+    day = parse_date(text)
+    if day is None:
+        return None, "", f"{R_DATE_FORMAT}：{text}"
+    if day > today:
+        return None, "", f"{R_FUTURE}：{day.isoformat()}"
+    if day < EARLIEST:
+        return None, "", f"{R_TOO_OLD}：{day.isoformat()}"
+    return day, day.isoformat(), ""
 
 
 def _is_jsonl(path: Path, first_line: str) -> bool:
@@ -129,6 +178,9 @@ def read_feed(path: Path, *, encoding: str, today: dt.date) -> Iterator[Row | Ba
     rows. A line that cannot be decoded or split is malformed; it never stops the
     rows after it.
     """
+    if _DATES_TODAY != [today]:
+        _DATES.clear()
+        _DATES_TODAY[:] = [today]
     codec = codec_for(encoding)
     fh = path.open("rb")
     try:

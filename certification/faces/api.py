@@ -25,7 +25,6 @@ from certification.models import Role
 from . import engine, services
 from .models import Consent, FaceAttempt, Mode
 
-
 NONCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -168,6 +167,12 @@ class FramesView(APIView):
     def post(self, request: Request, session_id: str) -> Response:
         if not NONCE_RE.fullmatch(session_id):  # also keeps NUL bytes and the like away from the database
             raise FaceApiError("no_session", "这次认证已失效，请重新开始。", 404)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.FACE_MAX_UPLOAD_BYTES + 64 * 1024:  # refuse before parsing (and spooling) the body
+            raise FaceApiError("upload_too_large", "上传的内容太大。")
         try:
             files = request.FILES.getlist("frames")
             mirrored = str(request.data.get("mirrored", "")).lower() in ("1", "true", "on", "yes")

@@ -442,7 +442,9 @@ def frames_purge(*, now: dt.datetime | None = None) -> int:
     """Delete kept frames older than FACE_FRAME_RETENTION_DAYS (only relevant when it is > 0)."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=max(settings.FACE_FRAME_RETENTION_DAYS, 0))
-    qs = FaceAttempt.objects.filter(frames_deleted_at__isnull=True, created_at__lt=cutoff).exclude(frames_dir="")
+    # Only decided attempts: a queued attempt's frames are still waiting for the worker.
+    qs = FaceAttempt.objects.filter(frames_deleted_at__isnull=True, created_at__lt=cutoff,
+                                    state=FaceAttempt.State.DONE).exclude(frames_dir="")
     count = 0
     for attempt_id, folder in qs.values_list("id", "frames_dir")[:1000]:  # bounded; the beat runs it again
         _delete_frames(folder)

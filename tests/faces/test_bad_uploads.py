@@ -96,3 +96,9 @@ def test_a_decompression_bomb_is_also_refused_as_a_reference_photo(pensioner):
     with pytest.raises(engine.FaceError) as exc:
         services.reference_enroll(pensioner=pensioner, image=decompression_bomb(), source="command")
     assert exc.value.reason == "unreadable"
+
+
+def test_an_oversized_body_is_refused_before_it_is_parsed(client, session_url, settings):
+    settings.FACE_MAX_UPLOAD_BYTES = 50_000
+    r = _post(client, session_url, GOOD * 3)  # ~36 frames, well over 50 KB + slack
+    assert (r.status_code, r.json()["code"]) == (400, "upload_too_large")

@@ -110,3 +110,13 @@ def test_frames_are_kept_when_a_retention_period_is_set(pensioner, pensioner_use
     assert attempt.frames_deleted_at is None
     assert len(list((Path(settings.MEDIA_ROOT) / attempt.frames_dir).iterdir())) == 12
     assert FaceAttempt.objects.filter(pk=attempt.pk, frames_deleted_at__isnull=True).exists()
+
+
+def test_mirrored_frames_swap_left_and_right():
+    """The page sends raw camera frames; an app that sends mirrored ones says so and the sign flips."""
+    ref = engine.photo_encoding(photo("lin_manuel_miranda_1.jpg"), services.photo_limits())
+    limits = services.frame_limits()
+    raw = engine.verify(clip_frames(), reference=ref, challenge=["turn_left", "open_mouth"], tolerance=0.55, limits=limits)
+    mirrored = engine.verify(clip_frames(), reference=ref, challenge=["turn_left", "open_mouth"], tolerance=0.55,
+                             limits=limits, mirrored=True)
+    assert (raw.liveness_ok, mirrored.liveness_ok) == (False, True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certification.access import (
+    admin_required,
     pensioner_required,
     relative_required,
     role_required,
@@ -27,7 +28,7 @@ from certification.models import Pensioner, Role
 from certification.selectors import pensioner_for_staff
 
 from . import engine, services
-from .models import Consent, FaceAttempt, Mode, ReferenceFace
+from .models import BulkEnrolment, Consent, FaceAttempt, Mode, ReferenceFace
 
 RELATIONSHIPS = [
     ("子女", gettext_lazy("子女")),
@@ -150,3 +151,27 @@ def counter_enrol(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已为 %(name)s 登记认证照片。") % {"name": p.name})
                 return redirect("faces:counter_enrol")
     return render(request, "faces/counter_enrol.html", {"form": form})
+
+
+class BulkForm(forms.Form):
+    folder = forms.CharField(label=gettext_lazy("服务器上的证件照文件夹（文件名为身份证号，如 370202195001010011.jpg）"),
+                             max_length=500)
+
+
+@admin_required
+def bulk_enrol(request: HttpRequest) -> HttpResponse:
+    """Start a bulk ID-photo enrolment (a Celery task on the `face` queue) and list recent runs."""
+    form = BulkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        run = services.bulk_enrolment_start(folder=form.cleaned_data["folder"].strip(), started_by=request.user)
+        return redirect("faces:bulk_detail", run.pk)
+    runs = BulkEnrolment.objects.order_by("-id")[:20]
+    return render(request, "faces/bulk.html", {"form": form, "runs": runs})
+
+
+@admin_required
+def bulk_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = BulkEnrolment.objects.filter(pk=run_id).first()
+    if run is None:
+        raise Http404
+    return render(request, "faces/bulk_detail.html", {"run": run})

@@ -108,3 +108,23 @@ def test_a_counter_photo_with_no_face_is_refused_with_its_reason(client, staff_u
                                        "photo": SimpleUploadedFile("p.jpg", photo("no_face.jpg"), "image/jpeg")})
     assert r.status_code == 200 and "照片里没有找到人脸" in r.content.decode()
     assert not ReferenceFace.objects.exists()
+
+
+def test_an_administrator_starts_a_bulk_enrolment_from_the_page_and_sees_its_errors(
+        db, client, tmp_path, django_capture_on_commit_callbacks):
+    admin = User.objects.create(username="admin1", role=Role.ADMIN)
+    p = PensionerFactory()
+    shutil.copy(FACES / "obama_1.jpg", tmp_path / f"{p.id_number}.jpg")
+    shutil.copy(FACES / "no_face.jpg", tmp_path / "370202195001019999.jpg")
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/face/bulk/", {"folder": str(tmp_path)})
+    assert r.status_code == 302
+    page = client.get(r["Location"]).content.decode()
+    assert "已完成" in page and "没有这个身份证号的退休人员" in page
+    assert ReferenceFace.objects.filter(pensioner=p, source="bulk").exists()
+
+
+def test_staff_cannot_start_a_bulk_enrolment(client, staff_user):
+    client.force_login(staff_user)
+    assert client.get("/face/bulk/").status_code == 403

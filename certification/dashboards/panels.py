@@ -190,7 +190,7 @@ def _faces(figs: Figures) -> Table:
 
 def _queue(snapshot: Snapshot | None, scope: Scope) -> Table:
     offices = offices_under(scope)
-    figs = figures_for(snapshot, Level.OFFICE, [o.id for o in offices])
+    figs = figures_for(snapshot, Level.OFFICE, [o.id for o in offices], ["queue"])
     rows, links = [], []
     for o in sorted(offices, key=lambda o: -_n(figs.get(o.id, {}), "queue", "total")):
         f = figs.get(o.id, {})
@@ -208,7 +208,7 @@ def _money(figs: Figures) -> Table:
 
 def _children(snapshot: Snapshot | None, scope: Scope) -> Table:
     kids = children_of(scope)
-    figs = figures_for(snapshot, scope.children_level or "", [k.id for k in kids])
+    figs = figures_for(snapshot, scope.children_level or "", [k.id for k in kids], ["silent", "status", "queue"])
     rows, links = [], []
     for k in kids:
         f = figs.get(k.id, {})

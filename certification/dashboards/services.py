@@ -233,6 +233,9 @@ def face_source_ready() -> bool:
     return _face_model() is not None
 
 
+_face_table_seen: set[str] = set()
+
+
 def _face_model():  # type: ignore[no-untyped-def]
     if not apps.is_installed("certification.faces"):
         return None
@@ -240,9 +243,13 @@ def _face_model():  # type: ignore[no-untyped-def]
         model = apps.get_model("faces", "FaceAttempt")
     except LookupError:
         return None
+    table = model._meta.db_table
     # Installed before its migration has run (a fresh checkout mid-deploy): no panel, no crash.
-    if model._meta.db_table not in connection.introspection.table_names():
-        return None
+    # Once seen, the table stays: skip the catalog query on every page view.
+    if table not in _face_table_seen:
+        if table not in connection.introspection.table_names():
+            return None
+        _face_table_seen.add(table)
     return model
 
 

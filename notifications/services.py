@@ -210,9 +210,10 @@ DRAIN_BATCH = 200
 STALE_CLAIM = dt.timedelta(minutes=10)
 
 
-def outbox_drain(*, now: dt.datetime | None = None, limit: int = DRAIN_BATCH) -> dict[str, int]:
+def outbox_drain(*, now: dt.datetime | None = None, limit: int | None = None) -> dict[str, int]:
     """Send what is due, oldest first, bounded. Safe to run from several workers at once."""
     now = now or timezone.now()
+    limit = limit or DRAIN_BATCH
     # At-least-once: a worker killed after the gateway accepted but before we wrote
     # `sent` means a possible duplicate SMS, which beats a lost one.
     stale = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(

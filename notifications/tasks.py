@@ -16,4 +16,11 @@ def outbox_send_task(message_id: int) -> str:
 
 @shared_task(acks_late=True, ignore_result=True)
 def outbox_drain_task() -> dict[str, int]:
-    return services.outbox_drain()
+    counts = services.outbox_drain()
+    # A full batch means more is due (e.g. 08:00 after a night of reminders): chain
+    # the next bounded batch now instead of waiting a minute for beat. Not when
+    # eager: there it would recurse; beat and the next kick carry on instead.
+    handled = sum(counts[k] for k in ("sent", "failed", "permanently_failed", "skipped"))
+    if handled >= services.DRAIN_BATCH and not outbox_drain_task.app.conf.task_always_eager:
+        outbox_drain_task.delay()
+    return counts

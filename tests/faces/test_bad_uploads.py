@@ -102,3 +102,8 @@ def test_an_oversized_body_is_refused_before_it_is_parsed(client, session_url, s
     settings.FACE_MAX_UPLOAD_BYTES = 50_000
     r = _post(client, session_url, GOOD * 3)  # ~36 frames, well over 50 KB + slack
     assert (r.status_code, r.json()["code"]) == (400, "upload_too_large")
+
+
+def test_more_files_than_django_accepts_is_a_400_not_a_500(client, session_url):
+    r = _post(client, session_url, [GOOD[0]] * 120)  # over DATA_UPLOAD_MAX_NUMBER_FILES (100)
+    assert r.status_code == 400 and r.json()["code"] in ("bad_upload", "too_many_frames")

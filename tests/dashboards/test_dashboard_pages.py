@@ -96,3 +96,24 @@ def test_face_panel_is_empty_with_a_note_until_the_faces_app_lands(admin_client,
         assert "刷脸认证模块尚未上线" in html
     else:
         assert "刷脸认证模块尚未上线" not in html
+
+
+def test_second_view_of_a_page_reads_the_cached_panels_with_few_queries(admin_client, built, django_assert_max_num_queries):
+    first = admin_client.get(reverse("dashboards:city")).content.decode()
+    with django_assert_max_num_queries(6):  # session, user, snapshot, scope … not the figures
+        second = admin_client.get(reverse("dashboards:city")).content.decode()
+    body = lambda html: html[html.index("<h1>"):html.index("</main>")]  # noqa: E731 - the frame has a fresh CSRF token
+    assert body(first) == body(second)
+
+
+def test_a_new_snapshot_is_shown_at_once_not_the_cached_one(admin_client, built):
+    from certification.services import pensioner_mark_deceased
+
+    before = admin_client.get(reverse("dashboards:city")).content.decode()
+    p = __import__("certification.models", fromlist=["Pensioner"]).Pensioner.objects.filter(status="active").first()
+    pensioner_mark_deceased(pensioner=p, death_date=TODAY, today=TODAY, source="death_civil")
+    snapshot_build(today=TODAY)
+    after = admin_client.get(reverse("dashboards:city")).content.decode()
+    dead = {(f.metric, f.key): int(f.value) for f in Figure.objects.filter(level=Level.CITY)}["status", "deceased"]
+    assert before != after
+    assert f'<div class="help">已死亡</div><div class="big">{dead}</div>' in after.replace("\n", "")

@@ -120,3 +120,11 @@ def test_mirrored_frames_swap_left_and_right():
     mirrored = engine.verify(clip_frames(), reference=ref, challenge=["turn_left", "open_mouth"], tolerance=0.55,
                              limits=limits, mirrored=True)
     assert (raw.liveness_ok, mirrored.liveness_ok) == (False, True)
+
+
+def test_a_blink_is_an_eye_aspect_ratio_dip_below_the_open_eye_level():
+    # Synthetic poses (the clip has no blink): open 0.32, closed 0.15, half-closed 0.26.
+    open_, closed, half = (engine.Pose(ear=e, yaw=0.0, mouth=0.1) for e in (0.32, 0.15, 0.26))
+    assert engine.liveness(["blink", "open_mouth"], [open_, closed, open_])[1][0] == 1
+    assert engine.liveness(["blink"], [open_, half, open_])[0] is False  # squinting is not a blink
+    assert engine.liveness(["blink"], [closed] * 5)[0] is False  # eyes shut throughout: no dip

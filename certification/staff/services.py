@@ -39,6 +39,9 @@ from .models import (
     VisitReason,
 )
 
+# Home-visit requests one account may file per 24 hours (a relative may help a few people).
+REQUESTS_PER_DAY = 3
+
 
 class ActionError(ValueError):
     """A refused action; the message is a plain Chinese sentence for the page or the API."""
@@ -244,6 +247,11 @@ def home_visit_request_create(*, pensioner: Pensioner, requested_by: User, reaso
     phone = contact_phone.strip()
     if not (phone.isdigit() and 7 <= len(phone) <= 15):
         raise ActionError("请填写正确的联系电话。")
+    # A relative probing ID numbers through this form gets stopped after a few requests a day.
+    since = timezone.now() - dt.timedelta(days=1)
+    if HomeVisitRequest.objects.filter(requested_by=requested_by, created_at__gte=since).count() >= \
+            REQUESTS_PER_DAY:
+        raise ActionError("今天提交的预约已经很多了，请明天再试或拨打12333。")
     try:
         with transaction.atomic():
             req = HomeVisitRequest.objects.create(

@@ -76,3 +76,20 @@ def test_dates_in_the_past_are_refused(client, w):
     resp = client.post(reverse("staff:home_visit_request"), {**FORM, "date1": "2026-11-01", "date2": ""})
     assert "今天以后的日期" in resp.content.decode()
     assert not HomeVisitRequest.objects.exists()
+
+
+def test_one_account_may_file_only_a_few_requests_a_day(w):
+    import datetime as dt
+
+    from certification.staff import services
+    from tests.staff.helpers import warning_person
+
+    relative = UserFactory(role="relative")
+    people = [warning_person(w["a"]) for _ in range(4)]
+    for p in people[:3]:
+        services.home_visit_request_create(pensioner=p, requested_by=relative, reason="other",
+                                           preferred_dates=[dt.date(2026, 12, 3)], contact_phone="13700000001")
+    with pytest.raises(services.ActionError):
+        services.home_visit_request_create(pensioner=people[3], requested_by=relative, reason="other",
+                                           preferred_dates=[dt.date(2026, 12, 3)], contact_phone="13700000001")
+    assert HomeVisitRequest.objects.filter(requested_by=relative).count() == 3

@@ -161,3 +161,16 @@ def test_opening_the_full_record_shows_the_unmasked_id_and_is_audited(client, w)
     # The list stays masked.
     queue = client.get(reverse("staff:queue")).content.decode()
     assert p.id_number not in queue and p.masked_id in queue and p.phone not in queue
+
+
+def test_a_rejected_death_report_leaves_the_person_as_they_were(client, w):
+    p = warning_person(w["a"])
+    report = services.death_report(pensioner=p, staff=w["staff"], death_date=TODAY, evidence_ref="X-1")
+    client.force_login(w["staff2"])
+    client.post(reverse("staff:death_decide", args=[report.pk]), {"decision": "reject"})
+    report.refresh_from_db()
+    p.refresh_from_db()
+    assert (report.state, report.confirmed_by, p.status) == ("rejected", w["staff2"], "warning")
+    assert _audit(p, "death_reject").exists()
+    # A new report can be filed after a rejection.
+    services.death_report(pensioner=p, staff=w["staff"], death_date=TODAY, evidence_ref="X-2")

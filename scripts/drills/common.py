@@ -151,3 +151,40 @@ def result(name: str, passed: bool, **figures: object) -> None:
     print(json.dumps(out, ensure_ascii=False, default=str))
     if not passed:
         sys.exit(1)
+
+
+MATCH_TABLES = ["certification_certification", "certification_statuschange", "certification_backpay",
+                "certification_backpayline", "certification_overpayment", "bigdata_fraudalert"]
+
+
+def prepare_matching_db(name: str, pensioners: int = 200_000, evidence: int = 300_000) -> str:
+    """A population plus imported (not yet matched) hospital and death feeds; returns its URL."""
+    import random
+
+    url = db_url(name)
+    recreate_db(name)
+    log(f"populate {pensioners}")
+    populate(url, pensioners, "2026-11-20")
+    ids = [r[0] for r in query(url, "SELECT id_number FROM certification_pensioner WHERE status <> 'deceased'")]
+    rnd = random.Random(12)
+    feed = WORK / f"{name}_hospital.csv"
+    with feed.open("w", encoding="utf-8") as fh:
+        fh.write("id_number,event_date,source_ref\n")
+        for i in range(evidence):
+            day = 20 + rnd.randint(0, 300)
+            fh.write(f"{rnd.choice(ids)},{_day(day)},H{i}\n")
+    deaths = WORK / f"{name}_death.csv"
+    with deaths.open("w", encoding="utf-8") as fh:
+        fh.write("id_number,event_date,source_ref\n")
+        for i in range(pensioners // 200):
+            fh.write(f"{rnd.choice(ids)},{_day(rnd.randint(40, 200))},D{i}\n")
+    log("import_evidence (hospital, death_civil)")
+    manage(url, "import_evidence", str(feed), "--source", "hospital")
+    manage(url, "import_evidence", str(deaths), "--source", "death_civil")
+    return url
+
+
+def _day(days_before: int) -> str:
+    import datetime as dt
+
+    return (dt.date(2026, 11, 20) - dt.timedelta(days=days_before)).isoformat()

@@ -1,0 +1,75 @@
+"""Drill 1: kill -9 run_matching midway, rerun it, compare with an uninterrupted run.
+
+200,000 pensioners, 300,000 imported hospital records and 1,000 death records
+waiting to be matched. A copy of the database (CREATE DATABASE … TEMPLATE) gets an
+uninterrupted run; the original gets a run killed with SIGKILL at ~40% of the
+control's duration, then a rerun. Pass: same pensioner-table checksum (md5 over id,
+id_number, valid_until, status, suspended_since, death_date, amount) and the same
+number of certification, status-change, back-pay, overpayment and fraud-alert rows.
+
+    .venv/bin/python scripts/drills/drill1_matching_killed.py
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+from common import (
+    MATCH_TABLES,
+    PY,
+    ROOT,
+    WORK,
+    db_url,
+    drop_db,
+    env_for,
+    log,
+    manage,
+    pensioner_checksum,
+    prepare_matching_db,
+    recreate_db,
+    result,
+    table_counts,
+)
+
+DAY = "2026-11-21"
+
+
+def main() -> None:
+    url = prepare_matching_db("portal_admin_drill1")
+    recreate_db("portal_admin_drill1_ctl", template="portal_admin_drill1")
+    ctl = db_url("portal_admin_drill1_ctl")
+    try:
+        log("control: uninterrupted run_matching")
+        t0 = time.monotonic()
+        control_json = manage(ctl, "run_matching", "--today", DAY)
+        control_seconds = time.monotonic() - t0
+        control = {"checksum": pensioner_checksum(ctl), **table_counts(ctl, MATCH_TABLES)}
+        before = pensioner_checksum(url)
+
+        log("drill: run_matching, SIGKILL at ~40%")
+        with (WORK / "drill1-killed.log").open("wb") as out:
+            proc = subprocess.Popen([PY, "manage.py", "run_matching", "--today", DAY], cwd=ROOT, env=env_for(url),
+                                    stdout=out, stderr=subprocess.STDOUT)
+            time.sleep(max(0.5, control_seconds * 0.4))
+            killed_running = proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        after_kill = pensioner_checksum(url)
+        log("rerun")
+        rerun_json = manage(url, "run_matching", "--today", DAY)
+        drilled = {"checksum": pensioner_checksum(url), **table_counts(url, MATCH_TABLES)}
+        again = manage(url, "run_matching", "--today", DAY)
+        unchanged = pensioner_checksum(url) == drilled["checksum"]
+        passed = killed_running and drilled == control and unchanged
+        result("drill1_matching_killed", passed, control_seconds=round(control_seconds, 1),
+               killed_while_running=killed_running, state_changed_by_killed_run=after_kill != before,
+               control=control, drilled=drilled, control_run=control_json, rerun=rerun_json,
+               third_run_changes_nothing=unchanged, third_run=again)
+    finally:
+        drop_db("portal_admin_drill1_ctl")
+
+
+if __name__ == "__main__":
+    main()

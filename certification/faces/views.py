@@ -56,7 +56,7 @@ def self_start(request: HttpRequest) -> HttpResponse:
         return redirect("faces:capture", consent.pk)
     return render(request, "faces/consent.html", {
         "pensioner": p, "has_reference": has_reference, "exhausted": exhausted, "mode": "self",
-        "office": p.street_office,
+        "office": p.street_office, "retention_days": settings.FACE_FRAME_RETENTION_DAYS,
     })
 
 

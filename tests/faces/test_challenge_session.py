@@ -98,3 +98,21 @@ def test_a_pensioner_without_a_reference_is_told_to_go_to_the_counter(client, pe
 def test_an_unknown_attempt_is_a_404_not_a_500(client, pensioner_user, attempt_id):
     client.force_login(pensioner_user)
     assert client.get(f"/api/v1/faces/attempts/{attempt_id}/").status_code == 404
+
+
+def test_the_consent_page_tells_how_long_frames_are_kept(client, pensioner, pensioner_user, enrol, settings):
+    enrol(pensioner)
+    client.force_login(pensioner_user)
+    assert "照片马上删除" in client.get("/face/").content.decode()
+    settings.FACE_FRAME_RETENTION_DAYS = 7
+    assert "照片保存 7 天后删除" in client.get("/face/").content.decode()
+
+
+def test_agreeing_records_consent_and_opens_the_camera_page(client, pensioner, pensioner_user, enrol):
+    enrol(pensioner)
+    client.force_login(pensioner_user)
+    r = client.post("/face/", {"agree": "yes"})
+    consent = Consent.objects.get(user=pensioner_user, channel="web")
+    assert r.status_code == 302 and r["Location"] == f"/face/capture/{consent.pk}/"
+    page = client.get(r["Location"]).content.decode()
+    assert "faces/capture.js" in page and f'"consentId": {consent.pk}' in page

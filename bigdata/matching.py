@@ -15,8 +15,8 @@ replays the same order with the pure functions):
 3. The living: valid_until := rules.extend(valid_until, latest qualifying date)
    (never shorter); one big_data certification naming the record that extended it.
 4. Restore the extended people who were in warning or suspended, with itemised
-   back-pay by rules.missed_months (the outcome of certification.services.restore_where,
-   in a constant number of statements).
+   back-pay by rules.missed_months (the rows certification.services.restore_where
+   writes, in a constant number of statements), in the same UPDATE as step 3.
 5. certification.services.transitions_run for everyone in range.
 
 Work tracking: a run owns the evidence id window (lo, hi]; the next run starts
@@ -51,7 +51,6 @@ from certification.models import (
     Pensioner,
     StatusChange,
 )
-from certification.rules import Status
 from certification.services import transitions_run
 
 from .locks import chunk_lock, evidence_write_barrier, run_lock
@@ -395,16 +394,28 @@ class _Chunk:
         with connection.cursor() as cur:
             cur.executemany("INSERT INTO bd_map VALUES (%s, %s)",
                             [(d, rules.add_months(d, rules.cycle_months())) for d in dates])
-        self._temp("bd_ext", "pensioner_id bigint PRIMARY KEY, new_valid date, evidence_id bigint")
+        # Who is extended, and what status that gives them. Restoring is the extension's
+        # own doing (rules.status of the new date): warning/suspended → active when the
+        # new date covers today, suspended → warning when it is back inside the warning
+        # window. Everything else (a stale `active`, say) is left to transitions_run.
+        self.params["warn_floor"] = rules.earliest_unsuspended_valid_until(self.today)
+        self._temp("bd_ext", "pensioner_id bigint PRIMARY KEY, new_valid date, evidence_id bigint, "
+                             "old_status varchar(16), new_status varchar(16), old_since date")
         self._x(
-            f"INSERT INTO bd_ext (pensioner_id, new_valid, evidence_id) "
-            f"SELECT b.pensioner_id, m.new_valid, b.evidence_id FROM bd_best b "
-            f"JOIN bd_map m ON m.event_date = b.event_date JOIN {_P} p ON p.id = b.pensioner_id "
+            f"INSERT INTO bd_ext (pensioner_id, new_valid, evidence_id, old_status, new_status, old_since) "
+            f"SELECT b.pensioner_id, m.new_valid, b.evidence_id, p.status, "
+            f"  CASE WHEN p.status IN ('warning', 'suspended') AND m.new_valid >= %(today)s THEN 'active' "
+            f"       WHEN p.status = 'suspended' AND m.new_valid >= %(warn_floor)s THEN 'warning' "
+            f"       ELSE p.status END, p.suspended_since "
+            f"FROM bd_best b JOIN bd_map m ON m.event_date = b.event_date JOIN {_P} p ON p.id = b.pensioner_id "
             f"WHERE p.status <> 'deceased' AND m.new_valid > p.valid_until"
         )
+        restored = self._back_pay_and_status_changes()
+        # One write per extended pensioner: validity, status and suspension together.
         extended = self._x(
-            f"UPDATE {_P} SET valid_until = x.new_valid, updated_at = %(now)s FROM bd_ext x "
-            f"WHERE {_P}.id = x.pensioner_id"
+            f"UPDATE {_P} SET valid_until = x.new_valid, status = x.new_status, updated_at = %(now)s, "
+            f"suspended_since = CASE WHEN x.new_status = x.old_status THEN x.old_since ELSE NULL END "
+            f"FROM bd_ext x WHERE {_P}.id = x.pensioner_id"
         )
         lap("extend")
         if not extended:
@@ -421,33 +432,19 @@ class _Chunk:
             f"AND c.method = 'big_data' AND c.source = s.code AND c.evidence_ref = e.source_ref)"
         )
         lap("certifications")
-        scope = "p.id IN (SELECT pensioner_id FROM bd_ext)"
-        restored = self._restore(
-            f"p.status IN ('warning', 'suspended') AND p.valid_until >= %(today)s AND {scope}", Status.ACTIVE)
-        # Late evidence can leave a suspended person inside the warning window: paid again.
-        restored += self._restore(
-            f"p.status = 'suspended' AND p.valid_until < %(today)s AND p.valid_until >= %(warn_floor)s AND {scope}",
-            Status.WARNING)
-        lap("restore")
         return extended, restored
 
+    def _back_pay_and_status_changes(self) -> int:
+        """For the people bd_ext restores: itemised back-pay for a lifted suspension, and a status-change row.
 
-    def _restore(self, where: str, new_status: Status) -> int:
-        """Restore the pensioners `where` selects (alias p), with itemised back-pay for the suspended.
-
-        The same outcome as certification.services.restore_where (one BackPay per
-        suspension, one line per rules.missed_months() month, a status-change row,
-        suspended_since cleared) in a fixed number of statements: the months for
-        each distinct suspended_since go into a lookup table instead of one
-        INSERT per (date, month), which a first night over a large backlog has
-        thousands of.
+        The same rows as certification.services.restore_where (one BackPay per
+        suspension, one line per rules.missed_months() month, reason
+        certified:big_data), in a fixed number of statements: the months for each
+        distinct suspended_since go into a lookup table instead of one INSERT per
+        (date, month), of which a first night over a backlog has thousands.
         """
-        self.params["warn_floor"] = rules.earliest_unsuspended_valid_until(self.today)
-        self.params["new_status"] = str(new_status)
-        since_rows = self._rows(
-            f"SELECT DISTINCT p.suspended_since FROM {_P} p WHERE {where} AND p.status = 'suspended' "
-            f"AND p.suspended_since IS NOT NULL"
-        )
+        lifted = "x.old_status = 'suspended' AND x.new_status <> 'suspended' AND x.old_since IS NOT NULL"
+        since_rows = self._rows(f"SELECT DISTINCT x.old_since FROM bd_ext x WHERE {lifted}")
         if since_rows:
             self._temp("bd_missed", "since date, month date")
             self._temp("bd_missed_n", "since date PRIMARY KEY, n integer")
@@ -463,25 +460,20 @@ class _Chunk:
                     cur.executemany("INSERT INTO bd_missed VALUES (%s, %s)", months)
             self._x(
                 f"INSERT INTO {_BP} (pensioner_id, suspended_since, restored_on, total, created_at) "
-                f"SELECT p.id, p.suspended_since, %(today)s, p.monthly_amount * n.n, %(now)s FROM {_P} p "
-                f"JOIN bd_missed_n n ON n.since = p.suspended_since WHERE {where} AND p.status = 'suspended' "
-                f"ON CONFLICT DO NOTHING"
+                f"SELECT x.pensioner_id, x.old_since, %(today)s, p.monthly_amount * n.n, %(now)s "
+                f"FROM bd_ext x JOIN {_P} p ON p.id = x.pensioner_id JOIN bd_missed_n n ON n.since = x.old_since "
+                f"WHERE {lifted} ON CONFLICT DO NOTHING"
             )
             self._x(
                 f"INSERT INTO {_BPL} (back_pay_id, month, amount) "
-                f"SELECT b.id, m.month, p.monthly_amount FROM {_P} p "
-                f"JOIN {_BP} b ON b.pensioner_id = p.id AND b.suspended_since = p.suspended_since "
-                f"JOIN bd_missed m ON m.since = p.suspended_since WHERE {where} AND p.status = 'suspended' "
-                f"ON CONFLICT DO NOTHING"
+                f"SELECT b.id, m.month, p.monthly_amount FROM bd_ext x JOIN {_P} p ON p.id = x.pensioner_id "
+                f"JOIN {_BP} b ON b.pensioner_id = x.pensioner_id AND b.suspended_since = x.old_since "
+                f"JOIN bd_missed m ON m.since = x.old_since WHERE {lifted} ON CONFLICT DO NOTHING"
             )
-        self._x(
-            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
-            f"SELECT p.id, p.status, %(new_status)s, %(today)s, 'certified:big_data', p.valid_until, %(now)s "
-            f"FROM {_P} p WHERE {where}"
-        )
         return self._x(
-            f"UPDATE {_P} AS p SET status = %(new_status)s, suspended_since = NULL, updated_at = %(now)s "
-            f"WHERE {where}"
+            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
+            f"SELECT x.pensioner_id, x.old_status, x.new_status, %(today)s, 'certified:big_data', x.new_valid, "
+            f"%(now)s FROM bd_ext x WHERE x.new_status <> x.old_status"
         )
 
 

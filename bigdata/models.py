@@ -17,8 +17,8 @@ class EvidenceSource(models.Model):
     code = models.CharField("代码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=64)
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
-    # 1 (weak) … 5 (authoritative). Informational for staff; breaks ties between
-    # records of the same date when choosing which one a certification names.
+    # 1 (weak) … 5 (authoritative). Informational for staff and dashboards: every
+    # enabled qualifying source confirms life equally (DESIGN §1).
     trust_level = models.PositiveSmallIntegerField("可信等级", default=3)
     # A disabled source's feeds are refused and its stored records are not applied.
     enabled = models.BooleanField("启用", default=True)

@@ -309,3 +309,21 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
     audit_log(actor=user, action="queue_export", rows=count, unmasked=unmask,
               filters={k: v for k, v in filters.items() if v not in (None, "", False)})
     return buf.getvalue()
+
+
+# A relative looks a pensioner up by ID number + name. Every look-up counts, found or
+# not, so the form cannot be used to test which ID/name pairs exist.
+RELATIVE_LOOKUPS_PER_HOUR = 10
+
+
+def relative_lookup_allowed(*, user: User) -> bool:
+    from django.core.cache import cache
+
+    bucket = f"hv-lookup:{user.pk}:{timezone.now():%Y%m%d%H}"
+    cache.add(bucket, 0, timeout=3700)
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # the key expired between add and incr
+        cache.set(bucket, 1, timeout=3700)
+        count = 1
+    return count <= RELATIVE_LOOKUPS_PER_HOUR

@@ -232,6 +232,10 @@ def home_visit_request(request: HttpRequest) -> HttpResponse:
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        if is_relative and not services.relative_lookup_allowed(user=user):
+            form.add_error(None, _("尝试次数太多了，请过一个小时再试，或拨打 12333。"))
+            return render(request, "staff/home_visit_request.html", {"form": form, "is_relative": is_relative},
+                          status=429)
         p = _requested_pensioner(user, d)
         if p is None:
             # Same answer for a wrong ID, a wrong name and a nonexistent person.

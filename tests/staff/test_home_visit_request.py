@@ -93,3 +93,18 @@ def test_one_account_may_file_only_a_few_requests_a_day(w):
         services.home_visit_request_create(pensioner=people[3], requested_by=relative, reason="other",
                                            preferred_dates=[dt.date(2026, 12, 3)], contact_phone="13700000001")
     assert HomeVisitRequest.objects.filter(requested_by=relative).count() == 3
+
+
+def test_a_relative_cannot_probe_id_and_name_pairs_beyond_ten_an_hour(client, w):
+    from django.core.cache import cache
+
+    cache.clear()
+    relative = UserFactory(role="relative", phone="13600000009")
+    client.force_login(relative)
+    for i in range(10):
+        resp = client.post(reverse("staff:home_visit_request"), {**FORM, "id_number": w["p"].id_number, "name": f"猜{i}"})
+        assert "不匹配" in resp.content.decode()
+    # The eleventh try is refused even with the right name: the form is not an oracle.
+    resp = client.post(reverse("staff:home_visit_request"), {**FORM, "id_number": w["p"].id_number, "name": "孙玉兰"})
+    assert resp.status_code == 429 and "尝试次数太多" in resp.content.decode()
+    assert not HomeVisitRequest.objects.exists()

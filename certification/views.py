@@ -8,6 +8,8 @@ from django.contrib.auth.views import LoginView
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from . import idnumber, rules
@@ -114,10 +116,10 @@ def relative_login_code(request: HttpRequest) -> HttpResponse:
 
 
 NEXT_STEP = {
-    rules.Status.ACTIVE: "您无需任何操作。只要您正常就医、乘车、领取补贴，系统会自动为您续期。",
-    rules.Status.WARNING: "您的认证已到期，请尽快完成认证，否则养老金将暂停发放。最方便的是下方的“刷脸认证”。",
-    rules.Status.SUSPENDED: "您的养老金已暂停发放。完成任意一种认证后即可恢复，并补发暂停期间的养老金。",
-    rules.Status.DECEASED: "该人员已登记死亡。如有疑问请联系街道社保窗口。",
+    rules.Status.ACTIVE: gettext_lazy("您无需任何操作。只要您正常就医、乘车、领取补贴，系统会自动为您续期。"),
+    rules.Status.WARNING: gettext_lazy("您的认证已到期，请尽快完成认证，否则养老金将暂停发放。最方便的是下方的“刷脸认证”。"),
+    rules.Status.SUSPENDED: gettext_lazy("您的养老金已暂停发放。完成任意一种认证后即可恢复，并补发暂停期间的养老金。"),
+    rules.Status.DECEASED: gettext_lazy("该人员已登记死亡。如有疑问请联系街道社保窗口。"),
 }
 
 
@@ -193,5 +195,5 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 
 
 def locked_out(request: HttpRequest) -> HttpResponse:
-    messages.error(request, "登录失败次数过多，账号已暂时锁定，请一小时后再试或联系管理员。")
+    messages.error(request, _("登录失败次数过多，账号已暂时锁定，请一小时后再试或联系管理员。"))
     return render(request, "certification/locked_out.html", status=429)

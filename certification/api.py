@@ -60,7 +60,7 @@ class CertificationSerializer(serializers.ModelSerializer):
     def get_helper(self, obj: Certification) -> str | None:
         if obj.helper is None:
             return None
-        return obj.helper.get_full_name() or obj.helper.username
+        return obj.helper.display_name
 
 
 class MeSerializer(serializers.ModelSerializer):

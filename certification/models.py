@@ -80,6 +80,11 @@ class User(AbstractUser):
         permissions = [("unmask_pii", "可查看完整身份证号和手机号")]
 
     @property
+    def display_name(self) -> str:
+        """Chinese order: family name first, no space (get_full_name() would print "小明 林")."""
+        return f"{self.last_name}{self.first_name}".strip() or self.username
+
+    @property
     def is_portal_admin(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
 

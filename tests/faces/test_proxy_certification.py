@@ -46,7 +46,7 @@ def test_a_proxy_pass_is_recorded_with_the_helper_sms_to_the_pensioner_and_shown
     client.force_login(pensioner_user)
     history = client.get("/me/").content.decode()
     row = history[history.index("亲属代为刷脸认证"):][:300]
-    assert "代为认证" in row and "小明" in row and "子女" in row, row
+    assert "代为认证" in row and "林小明" in row and "子女" in row, row
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.transports import TransportError, get_transport
 
@@ -42,9 +43,9 @@ def sms_code_issue(*, subject: str, purpose: str, phone: str) -> None:
     now = timezone.now()
     recent = SmsCode.objects.filter(subject=subject, purpose=purpose, created_at__gte=now - dt.timedelta(hours=1))
     if recent.count() >= settings.SMS_CODE_SENDS_PER_HOUR:
-        raise SignInError("验证码发送太频繁，请一小时后再试")
+        raise SignInError(_("验证码发送太频繁，请一小时后再试"))
     if recent.filter(created_at__gte=now - dt.timedelta(seconds=60)).exists():
-        raise SignInError("验证码已发送，请等待 60 秒后再重新获取")
+        raise SignInError(_("验证码已发送，请等待 60 秒后再重新获取"))
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         phone=phone, purpose=purpose, subject=subject, code_hash=_hash(code, subject),
@@ -54,7 +55,7 @@ def sms_code_issue(*, subject: str, purpose: str, phone: str) -> None:
     try:
         get_transport().notify(phone=phone, text=f"【青岛社保】您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。")
     except TransportError:
-        raise SignInError("短信发送失败，请稍后再试，或拨打 12333") from None
+        raise SignInError(_("短信发送失败，请稍后再试，或拨打 12333")) from None
 
 
 def sms_code_verify(*, subject: str, purpose: str, code: str) -> bool:
@@ -89,7 +90,7 @@ def pensioner_code_request(*, id_number: str) -> None:
 def pensioner_sign_in(*, id_number: str, code: str) -> User:
     # Verify outside the account transaction: a failed try must still count.
     if not sms_code_verify(subject=id_number, purpose="pensioner", code=code):
-        raise SignInError("验证码不正确或已过期，请重新获取")
+        raise SignInError(_("验证码不正确或已过期，请重新获取"))
     return _pensioner_account(id_number)
 
 
@@ -100,7 +101,7 @@ def _pensioner_account(id_number: str) -> User:
         pensioner=p, defaults={"username": f"p{p.id_number}", "role": Role.PENSIONER, "first_name": p.name}
     )
     if user.role != Role.PENSIONER:
-        raise SignInError("该账号不能用验证码登录")
+        raise SignInError(_("该账号不能用验证码登录"))
     user.set_unusable_password()
     user.phone = p.phone
     user.phone_verified_at = timezone.now()
@@ -115,7 +116,7 @@ def relative_code_request(*, phone: str) -> None:
 def relative_sign_in(*, phone: str, code: str, name: str = "") -> User:
     """A relative's account is their verified phone; it is created on first sign-in."""
     if not sms_code_verify(subject=phone, purpose="relative", code=code):
-        raise SignInError("验证码不正确或已过期，请重新获取")
+        raise SignInError(_("验证码不正确或已过期，请重新获取"))
     return _relative_account(phone, name)
 
 
@@ -124,7 +125,7 @@ def _relative_account(phone: str, name: str) -> User:
     user = User.objects.filter(phone=phone, role=Role.RELATIVE).first()
     if user is None:
         if User.objects.filter(username=f"r{phone}").exists():
-            raise SignInError("该手机号不能用于亲属账号")
+            raise SignInError(_("该手机号不能用于亲属账号"))
         user = User(username=f"r{phone}", role=Role.RELATIVE, phone=phone, first_name=name[:150])
         user.set_unusable_password()
     user.phone_verified_at = timezone.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from certification.models import Overpayment, User
 from certification.selectors import pensioners_visible_to
@@ -11,8 +12,8 @@ from .models import EvidenceBatch, EvidenceSource, FraudAlert
 
 
 def source_labels() -> dict[str, str]:
-    """code → Chinese name, for every source (one small query)."""
-    return dict(EvidenceSource.objects.values_list("code", "name"))
+    """code → name in the page language (stored Chinese, translated when in the catalogue)."""
+    return {code: gettext(name) for code, name in EvidenceSource.objects.values_list("code", "name")}
 
 
 def source_label(code: str) -> str:

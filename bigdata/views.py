@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from certification.access import admin_required, staff_required
@@ -50,7 +51,7 @@ def fraud_alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(selectors.fraud_alerts_visible_to(request.user), pk=pk)
     if request.method == "POST":
         fraud_alert_close(alert=alert, actor=request.user, note=request.POST.get("note", "")[:200])
-        messages.success(request, "已标记为已处理。")
+        messages.success(request, _("已标记为已处理。"))
         return redirect("bigdata:fraud_alert", pk=alert.pk)
     return render(request, "bigdata/fraud_alert_detail.html",
                   {"alert": alert, "source_label": selectors.source_label(alert.source)})

@@ -21,6 +21,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from certification import rules
 from certification.models import Certification, Method, Pensioner, User
@@ -35,26 +37,27 @@ log = logging.getLogger(__name__)
 CONSENT_TEXT_VERSION = "2026-11"
 
 PROMPT_TEXT = {
-    "blink": "请眨眨眼",
-    "turn_left": "请慢慢向左转头",
-    "turn_right": "请慢慢向右转头",
-    "open_mouth": "请张张嘴",
+    "blink": gettext_noop("请眨眨眼"),
+    "turn_left": gettext_noop("请慢慢向左转头"),
+    "turn_right": gettext_noop("请慢慢向右转头"),
+    "open_mouth": gettext_noop("请张张嘴"),
 }
 
-# One plain reason per failure, for the person in front of the camera.
+# One plain reason per failure, for the person in front of the camera. The texts stay
+# Chinese here (gettext_noop marks them for makemessages); callers translate with _().
 REASON_TEXT = {
-    Reason.NO_FACE: "没有看清您的脸。请到光线明亮的地方，把整张脸放进框里再试一次。",
-    Reason.MULTIPLE_FACES: "画面里不止一个人。请让其他人离开镜头，再试一次。",
-    Reason.NO_MATCH: "没能确认是本人。请摘下帽子和眼镜，正对镜头再试一次。",
-    Reason.NO_LIVENESS: "没有看到要求的动作。请跟着提示眨眼、转头或张嘴，再试一次。",
-    Reason.EXPIRED: "时间到了，这次认证已超时。请重新开始。",
-    Reason.UNREADABLE: "照片无法读取。请重新拍摄。",
-    Reason.NO_REFERENCE: "还没有登记认证照片。请带身份证到社区或街道服务窗口办理。",
+    Reason.NO_FACE: gettext_noop("没有看清您的脸。请到光线明亮的地方，把整张脸放进框里再试一次。"),
+    Reason.MULTIPLE_FACES: gettext_noop("画面里不止一个人。请让其他人离开镜头，再试一次。"),
+    Reason.NO_MATCH: gettext_noop("没能确认是本人。请摘下帽子和眼镜，正对镜头再试一次。"),
+    Reason.NO_LIVENESS: gettext_noop("没有看到要求的动作。请跟着提示眨眼、转头或张嘴，再试一次。"),
+    Reason.EXPIRED: gettext_noop("时间到了，这次认证已超时。请重新开始。"),
+    Reason.UNREADABLE: gettext_noop("照片无法读取。请重新拍摄。"),
+    Reason.NO_REFERENCE: gettext_noop("还没有登记认证照片。请带身份证到社区或街道服务窗口办理。"),
 }
 
 # Proxy look-ups: a wrong ID, a wrong name, an unknown person, a deceased person and a
 # person with no reference photo all get exactly this answer (DESIGN §5).
-PROXY_NOT_FOUND = "身份证号和姓名对不上，或这位老人暂时不能由他人代为认证。请核对后再试，或陪老人到服务窗口办理。"
+PROXY_NOT_FOUND = gettext_noop("身份证号和姓名对不上，或这位老人暂时不能由他人代为认证。请核对后再试，或陪老人到服务窗口办理。")
 
 
 class FaceDenied(Exception):
@@ -193,7 +196,7 @@ def _rate_hit(key: str, limit: int) -> None:
         cache.set(bucket, 1, timeout=3700)
         count = 1
     if count > limit:
-        raise FaceDenied("rate_limited", "尝试次数太多了，请过一个小时再试。", 429)
+        raise FaceDenied("rate_limited", _("尝试次数太多了，请过一个小时再试。"), 429)
 
 
 def proxy_target_find(*, helper: User, id_number: str, name: str) -> Pensioner:
@@ -205,7 +208,7 @@ def proxy_target_find(*, helper: User, id_number: str, name: str) -> Pensioner:
     p = (Pensioner.objects.filter(id_number=id_number, name=name).exclude(status=Status.DECEASED)
          .filter(reference_face__isnull=False).select_related("street_office").first())
     if p is None:
-        raise FaceDenied("not_found", PROXY_NOT_FOUND, 404)
+        raise FaceDenied("not_found", _(PROXY_NOT_FOUND), 404)
     return p
 
 
@@ -220,7 +223,8 @@ def proxy_quota_check(*, helper: User, pensioner: Pensioner, today: dt.date | No
     if pensioner.pk not in people and len(people) >= settings.FACE_PROXY_MAX_PENSIONERS:
         raise FaceDenied(
             "proxy_limit",
-            f"每位代办人一年内最多为 {settings.FACE_PROXY_MAX_PENSIONERS} 位老人代为认证，您已达到上限。请陪老人到服务窗口办理。",
+            _("每位代办人一年内最多为 %(n)s 位老人代为认证，您已达到上限。请陪老人到服务窗口办理。")
+            % {"n": settings.FACE_PROXY_MAX_PENSIONERS},
             403,
         )
 
@@ -243,15 +247,15 @@ def session_start(*, user: User, consent: Consent, now: dt.datetime | None = Non
     now = now or timezone.now()
     p = consent.pensioner
     if consent.user_id != user.pk:
-        raise FaceDenied("no_consent", "请先阅读并同意授权说明。", 400)
+        raise FaceDenied("no_consent", _("请先阅读并同意授权说明。"), 400)
     if p.status == Status.DECEASED or not ReferenceFace.objects.filter(pensioner=p).exists():
         if consent.mode == Mode.PROXY:
-            raise FaceDenied("not_found", PROXY_NOT_FOUND, 404)
+            raise FaceDenied("not_found", _(PROXY_NOT_FOUND), 404)
         if p.status == Status.DECEASED:
-            raise FaceDenied("not_allowed", "您的账户暂时不能刷脸认证，请联系服务窗口。", 403)
-        raise FaceDenied("no_reference", REASON_TEXT[Reason.NO_REFERENCE], 409)
+            raise FaceDenied("not_allowed", _("您的账户暂时不能刷脸认证，请联系服务窗口。"), 403)
+        raise FaceDenied("no_reference", _(REASON_TEXT[Reason.NO_REFERENCE]), 409)
     if attempts_exhausted(p, timezone.localdate(now)):
-        raise FaceDenied("attempts_exhausted", EXHAUSTED_TEXT, 429)
+        raise FaceDenied("attempts_exhausted", _(EXHAUSTED_TEXT), 429)
     if consent.mode == Mode.PROXY:
         proxy_quota_check(helper=user, pensioner=p, today=timezone.localdate(now))
     session = FaceSession.objects.create(
@@ -268,20 +272,20 @@ def challenge_pick() -> list[str]:
     return secrets.SystemRandom().sample(engine.PROMPTS, 2)
 
 
-EXHAUSTED_TEXT = "今天刷脸认证已经失败 5 次了。请改用其他方式：到服务窗口认证、预约视频认证，或请工作人员上门认证。"
+EXHAUSTED_TEXT = gettext_noop("今天刷脸认证已经失败 5 次了。请改用其他方式：到服务窗口认证、预约视频认证，或请工作人员上门认证。")
 
 
 def validate_frames(frames: list[bytes]) -> int:
     """Count, total size and each header: raises engine.UploadRejected (HTTP 400). No pixel decoding here."""
     if not frames:
-        raise engine.UploadRejected("no_frames", "没有收到照片，请重新拍摄。")
+        raise engine.UploadRejected("no_frames", _("没有收到照片，请重新拍摄。"))
     if len(frames) < settings.FACE_MIN_FRAMES:
-        raise engine.UploadRejected("too_few_frames", "照片太少，请重新拍摄。")
+        raise engine.UploadRejected("too_few_frames", _("照片太少，请重新拍摄。"))
     if len(frames) > settings.FACE_MAX_FRAMES:
-        raise engine.UploadRejected("too_many_frames", f"照片太多，最多 {settings.FACE_MAX_FRAMES} 张。")
+        raise engine.UploadRejected("too_many_frames", _("照片太多，最多 %(n)s 张。") % {"n": settings.FACE_MAX_FRAMES})
     total = sum(len(f) for f in frames)
     if total > settings.FACE_MAX_UPLOAD_BYTES:
-        raise engine.UploadRejected("upload_too_large", "上传的内容太大。")
+        raise engine.UploadRejected("upload_too_large", _("上传的内容太大。"))
     limits = frame_limits()
     for f in frames:
         engine.inspect(f, limits)
@@ -303,10 +307,10 @@ def attempt_create(
     with transaction.atomic():
         session = FaceSession.objects.select_for_update().filter(nonce=nonce, user=user).first()
         if session is None:
-            raise FaceDenied("no_session", "这次认证已失效，请重新开始。", 404)
+            raise FaceDenied("no_session", _("这次认证已失效，请重新开始。"), 404)
         # One use: a conditional update claims the session; a replay matches nothing.
         if FaceSession.objects.filter(pk=session.pk, used_at__isnull=True).update(used_at=now) != 1:
-            raise FaceDenied("session_used", "这次认证已经提交过了，请重新开始。", 409)
+            raise FaceDenied("session_used", _("这次认证已经提交过了，请重新开始。"), 409)
         attempt = FaceAttempt.objects.create(
             session=session, pensioner_id=session.pensioner_id, user=user, mode=session.mode,
             occurred_on=timezone.localdate(now), frame_count=len(frames), bytes_total=total,
@@ -466,13 +470,13 @@ class VerdictView:
 
 def verdict_for(attempt: FaceAttempt) -> VerdictView:
     if attempt.state != FaceAttempt.State.DONE:
-        return VerdictView("pending", "", "正在核验，请稍候……", None, False)
+        return VerdictView("pending", "", _("正在核验，请稍候……"), None, False)
     if attempt.passed:
         attempt.pensioner.refresh_from_db(fields=["valid_until"])
-        return VerdictView("passed", "", "认证成功。", attempt.pensioner.valid_until, False)
+        return VerdictView("passed", "", _("认证成功。"), attempt.pensioner.valid_until, False)
     exhausted = attempts_exhausted(attempt.pensioner, attempt.occurred_on)
-    return VerdictView("failed", attempt.reason, REASON_TEXT.get(attempt.reason, "认证没有通过。"), None, exhausted)
+    return VerdictView("failed", attempt.reason, _(REASON_TEXT.get(attempt.reason, gettext_noop("认证没有通过。"))), None, exhausted)
 
 
 def prompts_text(challenge: Iterable[str]) -> list[str]:
-    return [PROMPT_TEXT[c] for c in challenge]
+    return [_(PROMPT_TEXT[c]) for c in challenge]

@@ -78,7 +78,7 @@ def proxy_start(request: HttpRequest) -> HttpResponse:
             p = services.proxy_target_find(helper=request.user, id_number=d["id_number"], name=d["name"])
             services.proxy_quota_check(helper=request.user, pensioner=p)
             if services.attempts_exhausted(p):
-                raise services.FaceDenied("attempts_exhausted", services.EXHAUSTED_TEXT, 429)
+                raise services.FaceDenied("attempts_exhausted", _(services.EXHAUSTED_TEXT), 429)
         except services.FaceDenied as exc:
             form.add_error(None, exc.message)
         else:

@@ -13,6 +13,7 @@ In ONE run, against gunicorn with production settings on the populated database:
    trivial page (the sign-in form: a template, no queries), each for --wrk-seconds.
 Prints one JSON object; docs/performance.md ("Dashboards") records the figures.
 """
+# ruff: noqa: S603, S607, S608, S311 - an ops script: fixed commands, our own table names, test data
 
 from __future__ import annotations
 

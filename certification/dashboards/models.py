@@ -50,3 +50,6 @@ class Figure(models.Model):
         ]
         # A page reads one scope of one snapshot (city page: city scope + its districts).
         indexes = [models.Index(fields=["snapshot", "level", "scope_id"], name="figure_scope_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.scope_id} {self.metric}/{self.key}={self.value}"

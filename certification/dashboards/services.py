@@ -24,6 +24,7 @@ Definitions (docs/notes/issue-4.md repeats them for the reader):
   to recover.
 * face checks: read from the faces app when it is installed (see _face_rows).
 """
+# ruff: noqa: S608 - table names come from Model._meta, every value is a bound parameter
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from .models import Level, Snapshot
 from .panels import build_tables, scope_url
 from .selectors import Scope, latest_snapshot, scope_get
 
-
 # The panels change only when a new snapshot is built (nightly): their rendered HTML is
 # cached under the snapshot's id, so a page view costs a few indexed reads. The
 # fragment holds no user data and no CSRF token; the page frame is rendered per user.

@@ -5,6 +5,7 @@ Every drill uses its OWN PostgreSQL database (portal_admin_drill*), its own port
 6385, a PostgreSQL cluster on 5439): the machine's shared services are never
 stopped or restarted.
 """
+# ruff: noqa: S603, S607, S608, S311 - an ops script: fixed commands, our own table names, test data
 
 from __future__ import annotations
 

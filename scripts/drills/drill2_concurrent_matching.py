@@ -7,6 +7,7 @@ line is a JSON error, and the result equals an uninterrupted single run on a cop
 
     .venv/bin/python scripts/drills/drill2_concurrent_matching.py
 """
+# ruff: noqa: S603, S607, S608, S311 - an ops script: fixed commands, our own table names, test data
 
 from __future__ import annotations
 

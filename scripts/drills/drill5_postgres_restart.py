@@ -8,6 +8,7 @@ port 8541. A load loop hits /healthz and an API page that reads the database at
 
     .venv/bin/python scripts/drills/drill5_postgres_restart.py
 """
+# ruff: noqa: S603, S607, S608, S311 - an ops script: fixed commands, our own table names, test data
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from certification import rules
 from certification.models import BackPay, Overpayment, Pensioner
 
-from .population import TODAY, build_population
+from .population import build_population
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,14 @@ import pytest
 from certification import rules
 from certification.dashboards.models import Figure, Level, Snapshot
 from certification.dashboards.services import snapshot_build
-from certification.models import BackPay, Certification, Overpayment, Pensioner, StatusChange, StreetOffice
+from certification.models import (
+    BackPay,
+    Certification,
+    Overpayment,
+    Pensioner,
+    StatusChange,
+    StreetOffice,
+)
 
 from .population import TODAY, build_population
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 
 
 class CallOutcome(models.TextChoices):
-    REACHED = "reached", "已联系上"
-    NO_ANSWER = "no_answer", "无人接听"
-    WRONG_NUMBER = "wrong_number", "号码错误"
-    HOSPITALISED = "hospitalised", "住院"
-    REPORTED_DECEASED = "reported_deceased", "家属告知已去世"
-    MOVED_AWAY = "moved_away", "已迁走"
+    REACHED = "reached", _("已联系上")
+    NO_ANSWER = "no_answer", _("无人接听")
+    WRONG_NUMBER = "wrong_number", _("号码错误")
+    HOSPITALISED = "hospitalised", _("住院")
+    REPORTED_DECEASED = "reported_deceased", _("家属告知已去世")
+    MOVED_AWAY = "moved_away", _("已迁走")
 
 
 class ContactAttempt(models.Model):
@@ -57,19 +58,19 @@ class QueueState(models.Model):
 
 
 class VisitReason(models.TextChoices):
-    AGED_80 = "aged_80", "80岁以上"
-    SERIOUSLY_ILL = "seriously_ill", "重病卧床"
-    DISABLED = "disabled", "残疾、行动不便"
-    OTHER = "other", "其他原因"
+    AGED_80 = "aged_80", _("80岁以上")
+    SERIOUSLY_ILL = "seriously_ill", _("重病卧床")
+    DISABLED = "disabled", _("残疾、行动不便")
+    OTHER = "other", _("其他原因")
 
 
 class HomeVisitRequest(models.Model):
     """预约上门认证: asked for online by the pensioner or a relative."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "待安排"
-        SCHEDULED = "scheduled", "已安排"
-        CANCELLED = "cancelled", "已取消"
+        PENDING = "pending", _("待安排")
+        SCHEDULED = "scheduled", _("已安排")
+        CANCELLED = "cancelled", _("已取消")
 
     pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="visit_requests")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -96,10 +97,10 @@ class HomeVisitRequest(models.Model):
 
 class HomeVisit(models.Model):
     class Outcome(models.TextChoices):
-        SCHEDULED = "scheduled", "已安排"
-        CERTIFIED = "certified", "已当面认证"
-        NOT_HOME = "not_home", "未见到本人"
-        UNABLE = "unable", "无法认证"
+        SCHEDULED = "scheduled", _("已安排")
+        CERTIFIED = "certified", _("已当面认证")
+        NOT_HOME = "not_home", _("未见到本人")
+        UNABLE = "unable", _("无法认证")
 
     pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="home_visits")
     request = models.ForeignKey(HomeVisitRequest, null=True, blank=True, on_delete=models.SET_NULL,
@@ -129,9 +130,9 @@ class DeathReport(models.Model):
     """A staff report of a death: pending until a second person confirms (four eyes)."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "待复核"
-        CONFIRMED = "confirmed", "已确认"
-        REJECTED = "rejected", "已驳回"
+        PENDING = "pending", _("待复核")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("已驳回")
 
     pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="death_reports")
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import idnumber, rules
 from .models import Community, Pensioner, SpecialGroup, StreetOffice
@@ -27,7 +27,10 @@ OPTIONAL = ("community", "special_group")
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d")
 # 2,000 rows a batch: one upsert of that size took ~60 ms on PostgreSQL here.
 BATCH = 2000
-_SPECIAL_BY_LABEL = {c.label: c.value for c in SpecialGroup}
+# The CSV carries the Chinese labels (the msgids): build plain-str keys with translation
+# off, so a lookup never depends on the language active in the calling thread.
+with translation.override(None):
+    _SPECIAL_BY_LABEL = {str(c.label): c.value for c in SpecialGroup}
 
 
 class RowError(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 
 from . import idnumber
@@ -59,10 +60,10 @@ class Community(models.Model):
 
 
 class Role(models.TextChoices):
-    PENSIONER = "pensioner", "退休人员"
-    RELATIVE = "relative", "亲属/代办人"
-    STAFF = "staff", "街道工作人员"
-    ADMIN = "admin", "管理员"
+    PENSIONER = "pensioner", _("退休人员")
+    RELATIVE = "relative", _("亲属/代办人")
+    STAFF = "staff", _("街道工作人员")
+    ADMIN = "admin", _("管理员")
 
 
 class User(AbstractUser):
@@ -94,16 +95,16 @@ class User(AbstractUser):
 
 
 class BenefitType(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业职工基本养老金"
-    PUBLIC = "public", "机关事业单位养老金"
-    RESIDENT = "resident", "城乡居民基本养老金"
+    ENTERPRISE = "enterprise", _("企业职工基本养老金")
+    PUBLIC = "public", _("机关事业单位养老金")
+    RESIDENT = "resident", _("城乡居民基本养老金")
 
 
 class SpecialGroup(models.TextChoices):
-    NONE = "", "无"
-    AGED_80 = "aged_80", "80岁以上高龄"
-    SERIOUSLY_ILL = "seriously_ill", "重病"
-    DISABLED = "disabled", "残疾"
+    NONE = "", _("无")
+    AGED_80 = "aged_80", _("80岁以上高龄")
+    SERIOUSLY_ILL = "seriously_ill", _("重病")
+    DISABLED = "disabled", _("残疾")
 
 
 class Pensioner(models.Model):
@@ -154,12 +155,12 @@ class Pensioner(models.Model):
 
 
 class Method(models.TextChoices):
-    BIG_DATA = "big_data", "大数据比对"
-    FACE_SELF = "face_self", "本人刷脸认证"
-    FACE_PROXY = "face_proxy", "亲属代为刷脸认证"
-    COUNTER = "counter", "窗口认证"
-    VIDEO = "video", "视频认证"
-    HOME_VISIT = "home_visit", "上门认证"
+    BIG_DATA = "big_data", _("大数据比对")
+    FACE_SELF = "face_self", _("本人刷脸认证")
+    FACE_PROXY = "face_proxy", _("亲属代为刷脸认证")
+    COUNTER = "counter", _("窗口认证")
+    VIDEO = "video", _("视频认证")
+    HOME_VISIT = "home_visit", _("上门认证")
 
 
 class Certification(models.Model):
@@ -244,9 +245,9 @@ class BackPayLine(models.Model):
 
 class Overpayment(models.Model):
     class State(models.TextChoices):
-        OPEN = "open", "待追回"
-        RECOVERED = "recovered", "已追回"
-        WAIVED = "waived", "已核销"
+        OPEN = "open", _("待追回")
+        RECOVERED = "recovered", _("已追回")
+        WAIVED = "waived", _("已核销")
 
     pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="overpayments")
     death_date = models.DateField()

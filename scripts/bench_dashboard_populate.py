@@ -167,7 +167,10 @@ def main() -> None:
             "INSERT INTO certification_overpayment (pensioner_id, death_date, months, total, state, opened_on, created_at) "
             "SELECT id, death_date, '[]'::jsonb, monthly_amount * 2, 'open', %s, now() FROM certification_pensioner "
             "WHERE death_date IS NOT NULL AND id %% 2 = 0", [today])
-        cur.execute("ANALYZE")
+        # Only the tables filled here: a freshly ANALYZEd *empty* bigdata_evidence makes the
+        # planner pick a nested-loop anti-join for the first big import (see docs/reliability.md).
+        cur.execute("ANALYZE certification_pensioner, certification_certification, certification_statuschange, "
+                    "certification_overpayment")
     print(json.dumps({"pensioners": args.pensioners, "certifications": n_cert, "status_changes": n_change,
                       "seconds_pensioners": round(t_people, 1), "seconds": round(time.monotonic() - started, 1)}))
 

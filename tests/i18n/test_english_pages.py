@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from certification.models import Role, User
 from tests.factories import PensionerFactory, UserFactory, office
@@ -22,6 +23,14 @@ from tests.factories import PensionerFactory, UserFactory, office
 PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|%d|\{\w+\}")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():  # type: ignore[no-untyped-def]
+    """LocaleMiddleware activates English for the thread and never deactivates it: without
+    this, tests that run after these would build their non-request texts in English."""
+    yield
+    translation.deactivate()
 
 
 def english(client: Client) -> Client:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 
 
 class ReferenceFace(models.Model):
     class Source(models.TextChoices):
-        BULK = "bulk", "批量导入证件照"
-        COUNTER = "counter", "窗口现场采集"
-        COMMAND = "command", "命令行登记"
+        BULK = "bulk", _("批量导入证件照")
+        COUNTER = "counter", _("窗口现场采集")
+        COMMAND = "command", _("命令行登记")
 
     pensioner = models.OneToOneField(
         "certification.Pensioner", on_delete=models.CASCADE, related_name="reference_face", verbose_name="退休人员"
@@ -42,8 +43,8 @@ class ReferenceFace(models.Model):
 
 
 class Mode(models.TextChoices):
-    SELF = "self", "本人认证"
-    PROXY = "proxy", "代他人认证"
+    SELF = "self", _("本人认证")
+    PROXY = "proxy", _("代他人认证")
 
 
 class Consent(models.Model):
@@ -87,21 +88,21 @@ class FaceSession(models.Model):
 
 
 class Reason(models.TextChoices):
-    NONE = "", "通过"
-    NO_FACE = "no_face", "没有找到人脸"
-    MULTIPLE_FACES = "multiple_faces", "画面里不止一个人"
-    NO_MATCH = "no_match", "不是本人"
-    NO_LIVENESS = "no_liveness", "没有做出要求的动作"
-    EXPIRED = "expired", "超时"
-    UNREADABLE = "unreadable", "图片无法读取"
-    NO_REFERENCE = "no_reference", "没有登记底库照片"
+    NONE = "", _("通过")
+    NO_FACE = "no_face", _("没有找到人脸")
+    MULTIPLE_FACES = "multiple_faces", _("画面里不止一个人")
+    NO_MATCH = "no_match", _("不是本人")
+    NO_LIVENESS = "no_liveness", _("没有做出要求的动作")
+    EXPIRED = "expired", _("超时")
+    UNREADABLE = "unreadable", _("图片无法读取")
+    NO_REFERENCE = "no_reference", _("没有登记底库照片")
 
 
 class FaceAttempt(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "等待核验"
-        RUNNING = "running", "正在核验"
-        DONE = "done", "已完成"
+        PENDING = "pending", _("等待核验")
+        RUNNING = "running", _("正在核验")
+        DONE = "done", _("已完成")
 
     session = models.OneToOneField(FaceSession, on_delete=models.CASCADE, related_name="attempt")
     pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="face_attempts")
@@ -145,10 +146,10 @@ class BulkEnrolment(models.Model):
     """One run of the bulk ID-photo import, with progress and per-file errors."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "排队中"
-        RUNNING = "running", "进行中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "失败"
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
 
     folder = models.CharField(max_length=500)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from certification.models import Method
 from certification.rules import Status
@@ -22,32 +23,33 @@ from .models import Level, Snapshot
 from .selectors import Figures, Scope, children_of, figures_for, offices_under
 from .services import AGE_BANDS, face_reason_labels, face_source_ready, trend_months
 
+# Labels stay Chinese here (gettext_noop marks them for makemessages); tables translate them.
 SOURCES = {
-    "hospital": "医院住院出院",
-    "medical_insurance": "医保结算",
-    "outpatient": "门诊就诊",
-    "transit": "老年公交卡乘车",
-    "dibao": "低保发放",
-    "health_check": "健康体检",
-    "vaccination": "疫苗接种",
-    "counter_visit": "社保窗口到访",
+    "hospital": gettext_noop("医院住院出院"),
+    "medical_insurance": gettext_noop("医保结算"),
+    "outpatient": gettext_noop("门诊就诊"),
+    "transit": gettext_noop("老年公交卡乘车"),
+    "dibao": gettext_noop("低保发放"),
+    "health_check": gettext_noop("健康体检"),
+    "vaccination": gettext_noop("疫苗接种"),
+    "counter_visit": gettext_noop("社保窗口到访"),
 }
 STATUS_LABELS = {
-    Status.ACTIVE: "正常（已认证）",
-    Status.WARNING: "待认证（提醒中）",
-    Status.SUSPENDED: "已暂停发放",
-    Status.DECEASED: "已死亡",
+    Status.ACTIVE: gettext_noop("正常（已认证）"),
+    Status.WARNING: gettext_noop("待认证（提醒中）"),
+    Status.SUSPENDED: gettext_noop("已暂停发放"),
+    Status.DECEASED: gettext_noop("已死亡"),
 }
 MONEY = [
-    ("suspended_now", "目前暂停发放人数", "人"),
-    ("suspended_monthly", "暂停发放的月养老金合计", "元"),
-    ("suspensions_12m", "近12个月暂停发放人次", "人次"),
-    ("backpay_count_12m", "近12个月恢复后补发笔数", "笔"),
-    ("backpay_total_12m", "近12个月补发金额", "元"),
-    ("backpay_paid_12m", "其中已支付的补发金额", "元"),
-    ("deaths_12m", "近12个月死亡人数", "人"),
-    ("overpay_open", "待追回多发笔数", "笔"),
-    ("overpay_open_total", "待追回多发金额", "元"),
+    ("suspended_now", gettext_noop("目前暂停发放人数"), gettext_noop("人")),
+    ("suspended_monthly", gettext_noop("暂停发放的月养老金合计"), gettext_noop("元")),
+    ("suspensions_12m", gettext_noop("近12个月暂停发放人次"), gettext_noop("人次")),
+    ("backpay_count_12m", gettext_noop("近12个月恢复后补发笔数"), gettext_noop("笔")),
+    ("backpay_total_12m", gettext_noop("近12个月补发金额"), gettext_noop("元")),
+    ("backpay_paid_12m", gettext_noop("其中已支付的补发金额"), gettext_noop("元")),
+    ("deaths_12m", gettext_noop("近12个月死亡人数"), gettext_noop("人")),
+    ("overpay_open", gettext_noop("待追回多发笔数"), gettext_noop("笔")),
+    ("overpay_open_total", gettext_noop("待追回多发金额"), gettext_noop("元")),
 ]
 
 
@@ -122,8 +124,8 @@ def _silent(figs: Figures) -> Table:
 
 
 def _status(figs: Figures, with_charts: bool) -> Table:
-    rows = [[STATUS_LABELS[s], _int(_n(figs, "status", s))] for s in Status]
-    chart = charts.hbar([r[0] for r in rows], [float(r[1]) for r in rows], unit="人", title=_("各状态人数")) if with_charts else None
+    rows = [[_(STATUS_LABELS[s]), _int(_n(figs, "status", s))] for s in Status]
+    chart = charts.hbar([r[0] for r in rows], [float(r[1]) for r in rows], unit=_("人"), title=_("各状态人数")) if with_charts else None
     return Table("status", _("各状态人数"), [_("状态"), _("人数")], rows, chart=chart)
 
 
@@ -136,7 +138,7 @@ def _channels(figs: Figures, today: dt.date, with_charts: bool) -> Table:
         rows.append([mk, *counts, sum(counts)])
     totals = [_int(_n(figs, "channel_total", meth.value)) for meth in methods]
     rows.append([_("近12个月合计"), *totals, sum(totals)])
-    chart = charts.hbar([str(m.label) for m in methods], [float(t) for t in totals], unit="次",
+    chart = charts.hbar([str(m.label) for m in methods], [float(t) for t in totals], unit=_("次"),
                         title=_("近12个月各渠道认证次数")) if with_charts else None
     return Table("channels", _("各渠道认证次数（近12个月）"), [_("月份"), *[str(m.label) for m in methods], _("合计")],
                  rows, chart=chart, note=_("合计行按统计日前12个月计算；各月按自然月计算。"), wide=True)
@@ -153,20 +155,20 @@ def _trend(figs: Figures, today: dt.date, with_charts: bool) -> Table:
                      _int(_n(figs, "trend", f"{mk}|suspensions")), _int(_n(figs, "trend", f"{mk}|restorations"))])
     chart = extra = None
     if with_charts:
-        months = [r[0][5:] + "月" for r in rows]
+        months = [_("%(m)s月") % {"m": r[0][5:]} for r in rows]
         chart = charts.lines(months, [(_("静默认证通过率"), rates)], unit="%", title=_("月度趋势"), max_value=100)
         extra = charts.lines(months, [(_("进入待认证"), [float(r[4]) for r in rows]),
                                       (_("暂停发放"), [float(r[5]) for r in rows]),
-                                      (_("恢复发放"), [float(r[6]) for r in rows])], unit="人", title=_("月度人数变化"))
+                                      (_("恢复发放"), [float(r[6]) for r in rows])], unit=_("人"), title=_("月度人数变化"))
     return Table("trend", _("月度趋势"),
                  [_("月份"), _("静默通过人数"), _("应认证人数"), _("静默通过率"), _("进入待认证"), _("暂停发放"), _("恢复发放")],
                  rows, chart=chart, extra_chart=extra, note=_("通过率按每月最后一天（本月按统计日）计算。"), wide=True)
 
 
 def _sources(figs: Figures, with_charts: bool) -> Table:
-    rows = [[label, _int(_n(figs, "source", f"{code}|confirmed")), _int(_n(figs, "source", f"{code}|alone"))]
+    rows = [[_(label), _int(_n(figs, "source", f"{code}|confirmed")), _int(_n(figs, "source", f"{code}|alone"))]
             for code, label in SOURCES.items()]
-    chart = charts.hbar([r[0] for r in rows], [float(r[1]) for r in rows], unit="人",
+    chart = charts.hbar([r[0] for r in rows], [float(r[1]) for r in rows], unit=_("人"),
                         title=_("各数据来源确认人数")) if with_charts else None
     return Table("sources", _("各数据来源确认人数（近12个月）"), [_("数据来源"), _("确认人数"), _("仅由该来源确认")], rows,
                  chart=chart)
@@ -219,4 +221,4 @@ def _children(snapshot: Snapshot | None, scope: Scope) -> Table:
     title = _("各区（市）情况") if scope.level == Level.CITY else _("各街道情况")
     return Table("children", title,
                  [_("名称"), _("静默通过人数"), _("应认证人数"), _("静默通过率"),
-                  *[STATUS_LABELS[s] for s in Status], _("待认证队列")], rows, links=links, wide=True)
+                  *[_(STATUS_LABELS[s]) for s in Status], _("待认证队列")], rows, links=links, wide=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certification import idnumber, rules
 from certification.models import Pensioner, Role, User
@@ -49,14 +50,14 @@ class ActionError(ValueError):
 
 def _check_alive(p: Pensioner) -> None:
     if p.status == Status.DECEASED:
-        raise ActionError("该人员已登记死亡。")
+        raise ActionError(_("该人员已登记死亡。"))
 
 
 @transaction.atomic
 def contact_record(*, pensioner: Pensioner, staff: User, outcome: str, note: str = "") -> ContactAttempt:
     """Record a phone call's outcome; a wrong number marks the phone invalid for the queue."""
     if outcome not in CallOutcome.values:
-        raise ActionError("请选择联系结果。")
+        raise ActionError(_("请选择联系结果。"))
     attempt = ContactAttempt.objects.create(pensioner=pensioner, staff=staff, outcome=outcome, note=note[:200])
     QueueState.objects.update_or_create(
         pensioner=pensioner, defaults={"last_contact_at": attempt.at, "last_outcome": outcome}
@@ -72,9 +73,9 @@ def sms_send_now(*, pensioner: Pensioner, staff: User, text: str) -> Message:
     """A staff-written SMS, through the outbox (quiet hours still apply)."""
     text = text.strip()
     if not text:
-        raise ActionError("请填写短信内容。")
+        raise ActionError(_("请填写短信内容。"))
     if not pensioner.phone:
-        raise ActionError("该人员没有登记手机号。")
+        raise ActionError(_("该人员没有登记手机号。"))
     msg = outbox_enqueue(phone=pensioner.phone, template="staff_message", context={"text": text[:300]},
                          pensioner_id=pensioner.pk, dedup_key=f"staff-sms:{pensioner.pk}:{uuid.uuid4().hex}")
     audit_log(actor=staff, action="sms_send_now", pensioner=pensioner, message_id=msg.pk)
@@ -101,11 +102,11 @@ def home_visit_schedule(
     today = today or rules.today_local()
     _check_alive(pensioner)
     if visit_on < today:
-        raise ActionError("上门日期不能早于今天。")
+        raise ActionError(_("上门日期不能早于今天。"))
     if not _office_staff_ok(assignee, pensioner):
-        raise ActionError("上门人员须为本街道工作人员。")
+        raise ActionError(_("上门人员须为本街道工作人员。"))
     if request is not None and (request.pensioner_id != pensioner.pk or request.state != HomeVisitRequest.State.PENDING):
-        raise ActionError("该预约申请已处理。")
+        raise ActionError(_("该预约申请已处理。"))
     visit = HomeVisit.objects.create(pensioner=pensioner, request=request, visit_on=visit_on, assignee=assignee,
                                      scheduled_by=staff)
     if request is not None:
@@ -131,11 +132,11 @@ def home_visit_record_outcome(
     today = today or rules.today_local()
     v = HomeVisit.objects.select_for_update().get(pk=visit.pk)
     if v.outcome != HomeVisit.Outcome.SCHEDULED:
-        raise ActionError("该次上门已登记结果。")
+        raise ActionError(_("该次上门已登记结果。"))
     if outcome not in (HomeVisit.Outcome.CERTIFIED, HomeVisit.Outcome.NOT_HOME, HomeVisit.Outcome.UNABLE):
-        raise ActionError("请选择上门结果。")
+        raise ActionError(_("请选择上门结果。"))
     if v.visit_on > today:
-        raise ActionError("上门日期还没到，不能登记结果。")
+        raise ActionError(_("上门日期还没到，不能登记结果。"))
     if outcome == HomeVisit.Outcome.CERTIFIED:
         result = _certify(pensioner=v.pensioner, staff=staff, method="home_visit", occurred_on=v.visit_on,
                           today=today, note=note or "上门认证")
@@ -162,7 +163,7 @@ def counter_certify(*, pensioner: Pensioner, staff: User, occurred_on: dt.date, 
                     note: str = "", today: dt.date | None = None) -> CertificationResult:
     """Counter certification: the staff member checked the ID card in person."""
     if not id_checked:
-        raise ActionError("请先当面核验身份证原件。")
+        raise ActionError(_("请先当面核验身份证原件。"))
     return _certify(pensioner=pensioner, staff=staff, method="counter", occurred_on=occurred_on,
                     today=today or rules.today_local(), note=(note or "窗口核验身份证")[:200])
 
@@ -173,7 +174,7 @@ def video_certify(*, pensioner: Pensioner, staff: User, occurred_on: dt.date, re
     """Video certification arranged through a named relative."""
     relative_name, relationship = relative_name.strip(), relationship.strip()
     if not relative_name or not relationship:
-        raise ActionError("请填写协助视频的亲属姓名和关系。")
+        raise ActionError(_("请填写协助视频的亲属姓名和关系。"))
     return _certify(pensioner=pensioner, staff=staff, method="video", occurred_on=occurred_on,
                     today=today or rules.today_local(), helper_relationship=relationship[:32],
                     note=f"视频认证，协助亲属：{relative_name}"[:200] + (f"；{note}" if note else "")[:100])
@@ -186,15 +187,15 @@ def death_report(*, pensioner: Pensioner, staff: User, death_date: dt.date, evid
     today = today or rules.today_local()
     _check_alive(pensioner)
     if death_date > today:
-        raise ActionError("死亡日期不能晚于今天。")
+        raise ActionError(_("死亡日期不能晚于今天。"))
     if not evidence_ref.strip():
-        raise ActionError("请填写死亡证明文件编号。")
+        raise ActionError(_("请填写死亡证明文件编号。"))
     try:
         with transaction.atomic():
             report = DeathReport.objects.create(pensioner=pensioner, reported_by=staff, death_date=death_date,
                                                 evidence_ref=evidence_ref.strip()[:64], note=note[:200])
     except IntegrityError:
-        raise ActionError("该人员已有待复核的死亡报告。") from None
+        raise ActionError(_("该人员已有待复核的死亡报告。")) from None
     audit_log(actor=staff, action="death_report", pensioner=pensioner, report_id=report.pk,
               death_date=death_date.isoformat(), evidence_ref=report.evidence_ref)
     return report
@@ -205,9 +206,9 @@ def death_confirm(*, report: DeathReport, staff: User, today: dt.date | None = N
     """Second pair of eyes: another staff member of the office, or an administrator."""
     r = DeathReport.objects.select_for_update().select_related("pensioner").get(pk=report.pk)
     if r.state != DeathReport.State.PENDING:
-        raise ActionError("该报告已处理。")
+        raise ActionError(_("该报告已处理。"))
     if r.reported_by_id == staff.pk:
-        raise ActionError("死亡报告须由另一名工作人员或管理员复核确认。")
+        raise ActionError(_("死亡报告须由另一名工作人员或管理员复核确认。"))
     pensioner_mark_deceased(pensioner=r.pensioner, death_date=r.death_date, today=today, source="staff_report",
                             evidence_ref=r.evidence_ref, actor=staff)
     r.state, r.confirmed_by, r.decided_at = DeathReport.State.CONFIRMED, staff, timezone.now()
@@ -220,7 +221,7 @@ def death_confirm(*, report: DeathReport, staff: User, today: dt.date | None = N
 def death_reject(*, report: DeathReport, staff: User, note: str = "") -> DeathReport:
     r = DeathReport.objects.select_for_update().get(pk=report.pk)
     if r.state != DeathReport.State.PENDING:
-        raise ActionError("该报告已处理。")
+        raise ActionError(_("该报告已处理。"))
     r.state, r.confirmed_by, r.decided_at = DeathReport.State.REJECTED, staff, timezone.now()
     r.save(update_fields=["state", "confirmed_by", "decided_at"])
     audit_log(actor=staff, action="death_reject", pensioner=r.pensioner, report_id=r.pk, note=note[:200])
@@ -240,25 +241,25 @@ def home_visit_request_create(*, pensioner: Pensioner, requested_by: User, reaso
     today = today or rules.today_local()
     _check_alive(pensioner)
     if reason not in VisitReason.values:
-        raise ActionError("请选择申请上门的原因。")
+        raise ActionError(_("请选择申请上门的原因。"))
     dates = sorted({d for d in preferred_dates if d >= today})
     if not dates:
-        raise ActionError("请至少选择一个今天以后的日期。")
+        raise ActionError(_("请至少选择一个今天以后的日期。"))
     phone = contact_phone.strip()
     if not (phone.isdigit() and 7 <= len(phone) <= 15):
-        raise ActionError("请填写正确的联系电话。")
+        raise ActionError(_("请填写正确的联系电话。"))
     # A relative probing ID numbers through this form gets stopped after a few requests a day.
     since = timezone.now() - dt.timedelta(days=1)
     if HomeVisitRequest.objects.filter(requested_by=requested_by, created_at__gte=since).count() >= \
             REQUESTS_PER_DAY:
-        raise ActionError("今天提交的预约已经很多了，请明天再试或拨打12333。")
+        raise ActionError(_("今天提交的预约已经很多了，请明天再试或拨打12333。"))
     try:
         with transaction.atomic():
             req = HomeVisitRequest.objects.create(
                 pensioner=pensioner, requested_by=requested_by, reason=reason, reason_note=reason_note[:200],
                 preferred_dates=[d.isoformat() for d in dates[:5]], contact_phone=phone)
     except IntegrityError:
-        raise ActionError("您已经提交过预约，工作人员会尽快与您联系。") from None
+        raise ActionError(_("您已经提交过预约，工作人员会尽快与您联系。")) from None
     audit_log(actor=requested_by, action="home_visit_request_create", pensioner=pensioner, request_id=req.pk,
               reason=reason)
     return req

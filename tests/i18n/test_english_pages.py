@@ -8,6 +8,7 @@ just the ones the page tests look at.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import gettext
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.test import Client
 from django.utils import translation
 
 from certification.models import Role, User
+from certification.services import certification_record
 from tests.factories import PensionerFactory, UserFactory, office
 
 PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -116,6 +118,26 @@ def test_pensioner_home_is_in_english_after_switching(client):
     assert "All ways to certify" in html
     assert "Book a home visit" in html
     assert "认证状态" not in html
+
+
+@pytest.mark.django_db
+def test_pensioner_home_in_english_shows_dates_methods_sources_and_next_step_in_english(client):
+    client, _name = pensioner_client(english(client))
+    p = User.objects.get(role=Role.PENSIONER).pensioner
+    certification_record(
+        pensioner=p,
+        method="big_data",
+        occurred_on=dt.date(2026, 6, 23),
+        today=dt.date(2026, 6, 24),
+        source="hospital",
+        evidence_ref="H-1",
+    )
+    html = page(client, "/me/")
+    assert "23 June 2027" in html  # valid until, in an English date format
+    assert "2027年" not in html
+    assert "Data match (automatic)" in html  # the method label (a model choice)
+    assert "Hospital admission or discharge" in html  # the source name (stored Chinese)
+    assert "You do not need to do anything." in html  # the next step (from the view)
 
 
 @pytest.mark.django_db

@@ -429,7 +429,11 @@ class _Chunk:
             # statement. Nothing else writes big_data certifications, and the run lock
             # keeps two runs apart, so the check cannot race.
             f"WHERE NOT EXISTS (SELECT 1 FROM {_C} c WHERE c.pensioner_id = x.pensioner_id "
-            f"AND c.method = 'big_data' AND c.source = s.code AND c.evidence_ref = e.source_ref)"
+            f"AND c.method = 'big_data' AND c.source = s.code AND c.evidence_ref = e.source_ref) "
+            # In pensioner order: both indexes on the table lead with pensioner_id, and
+            # inserting in key order keeps them from random page writes once they
+            # outgrow the cache (docs/performance.md).
+            f"ORDER BY x.pensioner_id"
         )
         lap("certifications")
         return extended, restored

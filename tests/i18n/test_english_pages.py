@@ -135,7 +135,7 @@ def test_pensioner_home_in_english_shows_dates_methods_sources_and_next_step_in_
     html = page(client, "/me/")
     assert "23 June 2027" in html  # valid until, in an English date format
     assert "2027年" not in html
-    assert "Data match (automatic)" in html  # the method label (a model choice)
+    assert "Automatic" in html  # the method label (a model choice)
     assert "Hospital admission or discharge" in html  # the source name (stored Chinese)
     assert "You do not need to do anything." in html  # the next step (from the view)
 
@@ -152,7 +152,7 @@ def test_staff_queue_is_in_english_after_switching(client):
     html = page(staff_client(english(client)), "/staff/queue/")
     assert "Reminder list: people to certify" in html
     assert "Filter" in html and "Export to Excel" in html
-    assert "Until suspension" in html
+    assert "Days left" in html
     assert "提醒名单：待认证人员" not in html
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,7 @@ def evidence_import(
     encoding: str | None = None,
     uploaded_by: User | None = None,
     today: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import one feed file into Evidence; every data row lands in exactly one bucket.
 
@@ -116,7 +117,7 @@ def evidence_import(
         with errors_path.open("w", encoding="utf-8-sig", newline="") as err_fh:
             writer = csv.writer(err_fh)
             writer.writerow(["line", "reason", "raw"])
-            good = _good_rows(parsing.read_feed(path, encoding=encoding, today=today), writer, counter)
+            good = _good_rows(parsing.read_feed(path, encoding=encoding, today=today), writer, counter, progress)
             with transaction.atomic():
                 if connection.vendor == "postgresql":
                     inserted, linked = _stage_and_insert_pg(good, source_id=source.pk, batch_id=batch.pk)
@@ -150,8 +151,8 @@ class _Counter:
         self.bad = 0
 
 
-def _good_rows(items: Iterator[parsing.Row | parsing.BadRow], writer: Any,
-               counter: _Counter) -> Iterator[parsing.Row]:
+def _good_rows(items: Iterator[parsing.Row | parsing.BadRow], writer: Any, counter: _Counter,
+               progress: Callable[[int], None] | None = None) -> Iterator[parsing.Row]:
     bad = parsing.BadRow
     for item in items:
         if type(item) is bad:
@@ -159,6 +160,8 @@ def _good_rows(items: Iterator[parsing.Row | parsing.BadRow], writer: Any,
             writer.writerow([item.line, item.reason, item.raw])  # type: ignore[union-attr]
         else:
             counter.good += 1
+            if progress is not None and not counter.good % 100_000:
+                progress(counter.good + counter.bad)
             yield item  # type: ignore[misc]
 
 

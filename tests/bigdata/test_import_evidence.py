@@ -134,3 +134,10 @@ def test_unknown_or_disabled_source_is_refused(feed, known):
     EvidenceSource.objects.filter(code="transit").update(enabled=False)
     with pytest.raises(CommandError, match="停用"):
         call_command("import_evidence", str(feed([(known, "2026-06-23", "S-1")])), "--source", "transit")
+
+
+def test_a_gbk_file_forced_as_utf8_rejects_the_undecodable_lines_and_keeps_the_rest(feed, capsys, known):
+    path = feed([(known, "2026-06-23", "F-1", "张三"), (known, "2026-06-22", "F-2", "Li")], encoding="gbk")
+    out = _run(capsys, path, "--encoding", "utf-8")
+    assert (out["accepted"], out["rejected"]) == (1, 1)
+    assert "编码" in _errors(out)[0]["reason"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,15 @@ class Command(JsonCommand):
             raise CommandError(f"文件不存在：{path}")
         try:
             source = source_get(options["source"])
-            result = evidence_import(path=path, source=source, encoding=options.get("encoding"))
+            result = evidence_import(path=path, source=source, encoding=options.get("encoding"),
+                                     progress=self._rows_read if sys.stderr.isatty() else None)
         except (SourceUnavailable, FeedFormatError) as exc:
             raise CommandError(str(exc)) from None
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
         return result.as_json()
+
+    def _rows_read(self, rows: int) -> None:
+        # The total is unknown while streaming: a running count, not a bar.
+        sys.stderr.write(f"\r已读取 {rows:,} 行")
+        sys.stderr.flush()

@@ -195,3 +195,18 @@ def _reference_data(request):  # type: ignore[no-untyped-def]
     if not EvidenceSource.objects.exists():
         for code, name, kind, trust in SEED:
             EvidenceSource.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "trust_level": trust})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_test_db_sessions(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Live-server threads and worker subprocesses can leave sessions on the PostgreSQL
+    test DB, and then it cannot be dropped at the end. Depending on django_db_setup makes
+    this finaliser run just before pytest-django's teardown; it ends those sessions."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")

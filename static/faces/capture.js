@@ -25,7 +25,7 @@
     try {
       if (cfg.speak && window.speechSynthesis && window.SpeechSynthesisUtterance) {
         var u = new SpeechSynthesisUtterance(text);
-        u.lang = "zh-CN"; u.rate = 0.85;
+        u.lang = document.documentElement.lang || "zh-CN"; u.rate = 0.85;  // "en" on English pages
         window.speechSynthesis.cancel();
         window.speechSynthesis.speak(u);
       }

@@ -20,18 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
+
 PY = str(ROOT / ".venv" / "bin" / "python")
 
 
@@ -42,66 +42,12 @@ def shell(env: dict[str, str], code: str) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
-def percentile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
-
-
 def open_loop(base: str, paths: list[str], cookie: str, rate: float, seconds: float) -> dict:
-    n = int(rate * seconds)
-    lat: list[float] = [0.0] * n
-    codes: list[int] = [0] * n
-    t0 = time.monotonic() + 0.5
-    lock = threading.Lock()
-    next_i = [0]
-
-    def worker() -> None:
-        s = requests.Session()
-        while True:
-            with lock:
-                i = next_i[0]
-                next_i[0] += 1
-            if i >= n:
-                return
-            due = t0 + i / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                r = s.get(base + paths[i % len(paths)], headers={"Cookie": cookie}, timeout=30)
-                codes[i] = r.status_code
-            except requests.RequestException:
-                codes[i] = 0
-            lat[i] = (time.monotonic() - due) * 1000
-
-    threads = [threading.Thread(target=worker) for _ in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    ok = [x for x, c in zip(lat, codes, strict=True) if c == 200]
-    return {"requests": n, "ok": len(ok), "non_200": n - len(ok), "rate_per_s": rate,
-            "p50_ms": round(percentile(lat, 0.50), 1), "p95_ms": round(percentile(lat, 0.95), 1),
-            "p99_ms": round(percentile(lat, 0.99), 1), "max_ms": round(max(lat), 1),
-            "mean_ms": round(statistics.mean(lat), 1)}
+    return loadgen.open_loop(base, paths, cookie, rate, seconds, threads=32)
 
 
 def wrk(url: str, cookie: str, seconds: int, paths: list[str] | None = None) -> dict:
-    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}"]
-    script = None
-    if paths:
-        script = ROOT / "var" / "bench" / "rotate.lua"
-        script.parent.mkdir(parents=True, exist_ok=True)
-        items = ", ".join(f'"{p}"' for p in paths)
-        script.write_text(f"local paths = {{{items}}}\nlocal i = 0\n"
-                          "request = function()\n  i = i + 1\n  return wrk.format('GET', paths[(i % #paths) + 1])\nend\n")
-        args += ["-s", str(script)]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    p99 = re.search(r"99%\s+([\d.]+)(\w+)", out)
-    return {"requests_per_s": rps, "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "p99": f"{p99.group(1)}{p99.group(2)}" if p99 else None}
+    return loadgen.wrk(url, cookie, seconds, paths=paths)
 
 
 def main() -> None:
@@ -163,12 +109,12 @@ def main() -> None:
     finally:
         web.terminate()
         web.wait(timeout=30)
-    ratio = sat_dash["requests_per_s"] / sat_trivial["requests_per_s"]
+    ratio = sat_dash["rps"] / sat_trivial["rps"]
     print(json.dumps({
         "pensioners": pensioners, "snapshot": snap, "gunicorn_workers": args.workers,
         "open_loop_dashboard": loop, "saturation_dashboard": sat_dash, "saturation_trivial": sat_trivial,
         "throughput_ratio": round(ratio, 3),
-        "targets_met": {"p95_le_200ms": loop["p95_ms"] <= 200 and loop["non_200"] == 0, "ratio_ge_0_5": ratio >= 0.5},
+        "targets_met": {"p95_le_200ms": loop["p95_ms"] <= 200 and loop["errors"] == 0, "ratio_ge_0_5": ratio >= 0.5},
     }))
 
 

@@ -21,17 +21,18 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -129,75 +130,16 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     sys.exit("gunicorn did not start")
 
 
-def open_loop(url: str, cookie: str, rate: float, seconds: float, threads: int = 16) -> dict[str, float]:
-    """Fixed arrival times t0 + i/rate; latency counted from the scheduled time."""
-    import http.client
-    from urllib.parse import urlsplit
-
+def open_loop(url: str, cookie: str, rate: float, seconds: float) -> dict:
+    """The queue page must render rows (a 200 with an empty table would hide a bug)."""
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    total = int(rate * seconds)
-    t0 = time.perf_counter() + 0.5
-    lock = threading.Lock()
-    next_i = [0]
-    lat: list[float] = []
-    errors = [0]
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        while True:
-            with lock:
-                i = next_i[0]
-                next_i[0] += 1
-            if i >= total:
-                break
-            due = t0 + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                conn.request("GET", path, headers={"Cookie": cookie})
-                resp = conn.getresponse()
-                body = resp.read()
-                ok = resp.status == 200 and b"row" in body
-            except OSError:
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-            done = time.perf_counter()
-            with lock:
-                if ok:
-                    lat.append((done - due) * 1000)
-                else:
-                    errors[0] += 1
-        conn.close()
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    lat.sort()
-
-    def pct(p: float) -> float:
-        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")
-
-    return {"rate": rate, "requests": total, "ok": len(lat), "errors": errors[0], "p50_ms": pct(0.50),
-            "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": round(lat[-1], 1) if lat else float("nan"),
-            "mean_ms": round(statistics.fmean(lat), 1) if lat else float("nan")}
+    return loadgen.open_loop(f"{parts.scheme}://{parts.netloc}", [path], cookie, rate, seconds,
+                             ok=lambda status, body: status == 200 and b"row" in body)
 
 
-def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> dict[str, float]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    unit = {"us": 0.001, "ms": 1, "s": 1000}
-    return {"rps": rps, "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
-            "p50_ms": round(float(p50.group(1)) * unit[p50.group(2)], 1) if p50 else None}
+def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> dict:
+    return loadgen.wrk(url, cookie, seconds, connections=connections)
 
 
 def main() -> None:

@@ -4,39 +4,15 @@ Screenshots go to var/screenshots/ (or $SCREENSHOT_DIR) so a person can look at 
 """
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings as dj_settings
 
 from certification.models import Role
 from certification.services import certification_record
+from tests.browser import SHOTS, assert_fits, open_page, session_cookie
 from tests.factories import PensionerFactory, UserFactory, office
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR", dj_settings.BASE_DIR / "var" / "screenshots"))
-
-
-def _session_cookie(client, user, live_server):
-    client.force_login(user)
-    return {"name": dj_settings.SESSION_COOKIE_NAME, "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
-
-
-def _open(browser, live_server, cookie, path, width):
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", device_scale_factor=1)
-    ctx.add_cookies([cookie])
-    page = ctx.new_page()
-    page.goto(live_server.url + path)
-    return ctx, page
-
-
-def _assert_readable(page, width):
-    body_px = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
-    assert body_px >= 18
-    overflow = page.evaluate("document.documentElement.scrollWidth")
-    assert overflow <= width, f"page is {overflow}px wide at a {width}px viewport"
 
 
 def test_pensioner_home_at_375px_shows_status_validity_next_step_and_history(browser, live_server, client):
@@ -47,7 +23,7 @@ def test_pensioner_home_at_375px_shows_status_validity_next_step_and_history(bro
     user = UserFactory(username="pwang", role=Role.PENSIONER)
     user.pensioner = p
     user.save()
-    ctx, page = _open(browser, live_server, _session_cookie(client, user, live_server), "/me/", 375)
+    ctx, page = open_page(browser, live_server, session_cookie(client, user, live_server), "/me/", 375)
     try:
         assert page.get_by_test_id("status").inner_text().strip() == "认证有效"
         valid = page.get_by_test_id("valid-until")
@@ -58,7 +34,7 @@ def test_pensioner_home_at_375px_shows_status_validity_next_step_and_history(bro
         assert "我现在该做什么" in page.content()
         assert "H-77" not in page.content()  # evidence refs are for staff; the person sees the source
         assert page.locator("table tbody tr").count() == 1
-        _assert_readable(page, 375)
+        assert_fits(page, 375)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "pensioner_home_375.png"), full_page=True)
     finally:
@@ -70,14 +46,14 @@ def test_staff_home_lists_only_own_office_in_chromium(browser, live_server, clie
     for _ in range(3):
         PensionerFactory(street_office=office("八大关街道"), status="warning")
     PensionerFactory(street_office=office("湛山街道"), status="warning")
-    cookie = _session_cookie(client, staff, live_server)
+    cookie = session_cookie(client, staff, live_server)
     for width in (1280, 375):
-        ctx, page = _open(browser, live_server, cookie, "/staff/", width)
+        ctx, page = open_page(browser, live_server, cookie, "/staff/", width)
         try:
             text = page.content()
             assert "八大关街道" in text and "湛山街道" not in text
             assert page.get_by_test_id(f"warning-{office('八大关街道').pk}").inner_text() == "3"
-            _assert_readable(page, width)
+            assert_fits(page, width)
             page.screenshot(path=str(SHOTS / f"staff_home_{width}.png"), full_page=True)
         finally:
             ctx.close()
@@ -91,7 +67,7 @@ def test_landing_and_sign_in_pages_fit_a_phone(browser, live_server):
         page.goto(live_server.url + "/")
         button = page.get_by_text("我是退休人员，查看我的认证")
         assert button.bounding_box()["height"] >= 48
-        _assert_readable(page, 375)
+        assert_fits(page, 375)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "landing_375.png"), full_page=True)
         button.click()

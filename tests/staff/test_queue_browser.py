@@ -4,38 +4,22 @@ Screenshots go to var/screenshots/ (or $SCREENSHOT_DIR) for a person to look at.
 """
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings as dj_settings
 
 from certification import rules
 from certification.models import AuditLog, Community
 from certification.staff import services
+from tests.browser import SHOTS, assert_fits
+from tests.browser import open_page as _page
+from tests.browser import session_cookie as _cookie
 from tests.factories import PensionerFactory, UserFactory, office
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR", dj_settings.BASE_DIR / "var" / "screenshots"))
-
-
-def _cookie(client, user, live_server):
-    client.force_login(user)
-    return {"name": dj_settings.SESSION_COOKIE_NAME, "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
-
-
-def _page(browser, live_server, cookie, path, width):
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", device_scale_factor=1)
-    ctx.add_cookies([cookie])
-    page = ctx.new_page()
-    page.goto(live_server.url + path)
-    return ctx, page
 
 
 def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
-    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 18
+    assert_fits(page, width)
 
 
 def _world():

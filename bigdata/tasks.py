@@ -27,27 +27,39 @@ def process_batch(batch_id: int) -> dict[str, Any] | None:
     return result.as_json() if result else None
 
 
+def matching_chunk_signatures(*, day: dt.date, chunk_size: int | None = None,
+                              queue: str | None = None) -> tuple[int, list[Any]]:
+    """Plan (or resume) the night's run: one matching_chunk signature per undone pensioner-id range.
+
+    Raises AlreadyRunning when a whole-table run holds the lock.
+    """
+    size = chunk_size or int(os.environ.get("BIGDATA_SCALEOUT_CHUNK") or DEFAULT_SCALEOUT_CHUNK)
+    with run_lock():
+        run = run_open(today=day)
+        chunks = [c for c in chunks_plan(run, size=size) if c.done_at is None]
+    options = {"queue": queue} if queue else {}
+    return run.pk, [matching_chunk.si(run.pk, c.pk_lo, c.pk_hi, day.isoformat()).set(**options) for c in chunks]
+
+
 @shared_task
 def matching_nightly(today: str | None = None, chunk_size: int | None = None,
                      queue: str | None = None) -> dict[str, Any]:
-    """The beat entry point for a scaled-out night: plan pensioner-id chunks, one task each.
+    """Matching alone, scaled out: plan pensioner-id chunks, one task each.
 
     Workers on several machines take the chunks; each chunk commits on its own and
     the last one to finish closes the run. A run already in progress is resumed,
-    not duplicated (its plan is reused and done chunks are skipped).
+    not duplicated (its plan is reused and done chunks are skipped). Beat runs
+    certification.run_nightly, which fans out the same chunks and then runs the
+    rest of the night once they are all done.
     """
     day = dt.date.fromisoformat(today) if today else rules.today_local()
-    size = chunk_size or int(os.environ.get("BIGDATA_SCALEOUT_CHUNK") or DEFAULT_SCALEOUT_CHUNK)
     try:
-        with run_lock():
-            run = run_open(today=day)
-            chunks = [c for c in chunks_plan(run, size=size) if c.done_at is None]
+        run_id, signatures = matching_chunk_signatures(day=day, chunk_size=chunk_size, queue=queue)
     except AlreadyRunning:
         return {"skipped": "already running"}
-    for c in chunks:
-        options = {"queue": queue} if queue else {}
-        matching_chunk.apply_async(args=[run.pk, c.pk_lo, c.pk_hi, day.isoformat()], **options)
-    return {"run": run.pk, "chunks": len(chunks)}
+    for sig in signatures:
+        sig.apply_async()
+    return {"run": run_id, "chunks": len(signatures)}
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -16,12 +16,19 @@ from .services import transitions_run
 
 
 def nightly_run(*, today: dt.date) -> dict[str, Any]:
-    result: dict[str, Any] = {"today": today.isoformat()}
+    """The whole night in one process (`manage.py run_nightly`, the demo, eager Celery)."""
     # 1. Big-data matching (bigdata app) — it runs the transitions itself as its last step.
     #    A concurrent run raises bigdata.locks.AlreadyRunning: the night fails loudly.
     from bigdata.matching import matching_run
 
-    result["matching"] = matching_run(today=today)
+    matching = matching_run(today=today)
+    return {"today": today.isoformat(), "matching": matching, **nightly_after_matching(today=today)}
+
+
+def nightly_after_matching(*, today: dt.date) -> dict[str, Any]:
+    """Steps 2–5. On beat, these run once all of the night's matching chunks are done
+    (certification.tasks.run_nightly_task fans the matching out over workers)."""
+    result: dict[str, Any] = {}
     # 2. Status transitions.
     result["transitions"] = asdict(transitions_run(today=today))
     # 3. Reminder scheduling (notifications app): outbox rows from the status-change rows above.

@@ -281,3 +281,5 @@ CELERY_BEAT_SCHEDULE["run-nightly"] = {
     "task": "certification.run_nightly",
     "schedule": crontab(hour=2, minute=0),
 }
+# Beat's nightly task splits matching into pensioner-id chunks shared by all workers.
+NIGHTLY_SCALE_OUT = env.bool("NIGHTLY_SCALE_OUT", default=True)

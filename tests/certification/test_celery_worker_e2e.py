@@ -18,10 +18,24 @@ def test_a_task_round_trips_through_redis_and_a_real_worker(celery_worker_proces
     assert worker.poll() is None
 
 
-def test_the_nightly_task_runs_in_the_worker_and_moves_statuses(celery_worker_process):
-    p = PensionerFactory(valid_until=dt.date(2026, 9, 30))
+def test_the_beat_nightly_task_fans_matching_out_in_chunks_then_finishes_the_night(celery_worker_process):
+    import time
+
+    from bigdata.models import MatchingRun
+    from certification.dashboards.models import Snapshot
+
+    people = [PensionerFactory(valid_until=dt.date(2026, 9, 30)) for _ in range(3)]
     celery_worker_process()
-    result = run_nightly_task.apply_async(kwargs={"today": "2026-10-01"}, queue=celery_worker_process.queue())
-    out = result.get(timeout=120)
-    assert out["matching"]["entered_warning"] + out["transitions"]["entered_warning"] == 1
-    assert Pensioner.objects.get(pk=p.pk).status == "warning"
+    queue = celery_worker_process.queue()
+    result = run_nightly_task.apply_async(kwargs={"today": "2026-10-01", "queue": queue, "chunk_size": 1}, queue=queue)
+    planned = result.get(timeout=120)
+    assert planned["chunks"] == 3  # one pensioner-id range per person at chunk_size=1
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not Snapshot.objects.filter(day=dt.date(2026, 10, 1)).exists():
+        time.sleep(0.5)
+    # Every chunk ran, the run closed, and only then did the rest of the night run.
+    run = MatchingRun.objects.get(pk=planned["matching_run"])
+    assert run.status == MatchingRun.Status.DONE and run.chunks.filter(done_at__isnull=True).count() == 0
+    assert Snapshot.objects.filter(day=dt.date(2026, 10, 1)).exists()
+    assert sorted(Pensioner.objects.filter(pk__in=[p.pk for p in people]).values_list("status", flat=True)) == [
+        "warning"] * 3

@@ -9,6 +9,26 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 
+class TodayCommand:
+    """Mixin: the nightly commands' `--today YYYY-MM-DD` option (default: today in Asia/Shanghai)."""
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--today", help="YYYY-MM-DD (Asia/Shanghai); default today")
+
+    @staticmethod
+    def today(options: dict[str, Any]):  # type: ignore[no-untyped-def]
+        import datetime as dt
+
+        from certification import rules
+
+        if not options.get("today"):
+            return rules.today_local()
+        try:
+            return dt.date.fromisoformat(options["today"])
+        except ValueError:
+            raise CommandError(f"--today 日期格式应为 YYYY-MM-DD：{options['today']!r}") from None
+
+
 class JsonCommand(BaseCommand):
     """Subclasses implement run(**options) -> dict. Errors exit non-zero with a JSON error line."""
 

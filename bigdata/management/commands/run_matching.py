@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import CommandError
 
 from bigdata.locks import AlreadyRunning
 from bigdata.matching import matching_run
-from certification import rules
-from certification.management.base import JsonCommand
+from certification.management.base import JsonCommand, TodayCommand
 
 
-class Command(JsonCommand):
+class Command(TodayCommand, JsonCommand):
     help = "Match the night's evidence: extend validity, deaths, fraud alerts, then status transitions."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("--today", help="YYYY-MM-DD (Asia/Shanghai); default today")
-
     def run(self, **options: Any) -> dict[str, Any]:
-        try:
-            today = dt.date.fromisoformat(options["today"]) if options.get("today") else rules.today_local()
-        except ValueError:
-            raise CommandError(f"--today 日期格式应为 YYYY-MM-DD：{options['today']!r}") from None
+        today = self.today(options)
         try:
             return matching_run(today=today)
         except AlreadyRunning:

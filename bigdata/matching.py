@@ -51,6 +51,7 @@ from certification.models import (
     Pensioner,
     StatusChange,
 )
+from certification.services import as_date as _as_date
 from certification.services import transitions_run
 
 from .locks import chunk_lock, evidence_write_barrier, run_lock
@@ -479,10 +480,3 @@ class _Chunk:
             f"SELECT x.pensioner_id, x.old_status, x.new_status, %(today)s, 'certified:big_data', x.new_valid, "
             f"%(now)s FROM bd_ext x WHERE x.new_status <> x.old_status"
         )
-
-
-def _as_date(value: object) -> dt.date:
-    # SQLite hands dates back as text from raw cursors.
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))

@@ -218,7 +218,7 @@ def _suspend_where(where: str, params: list[object], *, today: dt.date) -> int:
     # notices it; one UPDATE per distinct valid_until (one a night in steady state).
     with connection.cursor() as cur:
         cur.execute(f"SELECT DISTINCT valid_until FROM {_P} WHERE {where}", params)  # noqa: S608 - identifiers from _meta, values bound
-        dates = [_as_date(r[0]) for r in cur.fetchall()]
+        dates = [as_date(r[0]) for r in cur.fetchall()]
     count = 0
     for vu in dates:
         count += _set_status_where(
@@ -244,7 +244,7 @@ def restore_where(where: str, params: list[object], *, today: dt.date, new_statu
             params,
         )
         for (since_raw,) in cur.fetchall():
-            since = _as_date(since_raw)
+            since = as_date(since_raw)
             months = rules.missed_months(since, today)
             sub = f"{where} AND status = 'suspended' AND suspended_since = %s"
             cur.execute(
@@ -267,7 +267,7 @@ def restore_where(where: str, params: list[object], *, today: dt.date, new_statu
     )
 
 
-def _as_date(value: object) -> dt.date:
+def as_date(value: object) -> dt.date:
     # SQLite hands dates back as text from raw cursors.
     if isinstance(value, dt.date):
         return value

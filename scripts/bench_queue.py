@@ -115,7 +115,7 @@ def session_cookie(office_id: int) -> str:
 def start_gunicorn(port: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_DEBUG": "0", "DB_CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING",
            "AXES_ENABLED": "0"}
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - our own gunicorn
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "--access-logfile", "/dev/null"],
         cwd=ROOT, env=env,
@@ -166,7 +166,7 @@ def main() -> None:
     try:
         for u in (queue_url, queue_unfiltered, trivial_url):  # warm both workers
             for _ in range(10):
-                req = urllib.request.Request(u, headers={"Cookie": cookie} if "staff" in u else {})
+                req = urllib.request.Request(u, headers={"Cookie": cookie} if "staff" in u else {})  # noqa: S310 - loopback
                 urllib.request.urlopen(req, timeout=10).read()  # noqa: S310 - loopback
         log(f"open loop {args.rate}/s for {args.seconds}s: {queue_url}")
         ol = open_loop(queue_url, cookie, args.rate, args.seconds)

@@ -50,7 +50,8 @@ def lines(
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg" font-size="13">',
         f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - right}" y2="{top_pad + plot_h}" stroke="#888"/>',
-        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end">{_fmt(top)}{escape(unit)}</text>',
+        # The scale's top value sits above the plot, left-aligned: "35 people" is wider than the margin.
+        f'<text x="{left}" y="{top_pad - 10}" text-anchor="start">{_fmt(top)}{escape(unit)}</text>',
         f'<text x="{left - 6}" y="{top_pad + plot_h}" text-anchor="end">0</text>',
     ]
     for i, label in enumerate(labels):

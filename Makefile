@@ -31,6 +31,7 @@ test: install
 
 lint: install
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 # manage.py check --deploy with production settings and throwaway values.
 check-deploy: install

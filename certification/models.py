@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -107,8 +109,35 @@ class SpecialGroup(models.TextChoices):
     DISABLED = "disabled", _("残疾")
 
 
+PUBLIC_KEY_LENGTH = 32  # 128 random bits as lower-case hex: URL-safe, unguessable, fixed length
+
+
+def new_public_key() -> str:
+    return secrets.token_hex(PUBLIC_KEY_LENGTH // 2)
+
+
+class RandomPublicKey(models.Func):
+    """The database's own 128 random bits as 32 hex digits: the column default, so rows
+    written by COPY or raw SQL (benchmarks, bulk loaders) get a key too."""
+
+    output_field = models.CharField()
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        if connection.vendor == "postgresql":
+            # gen_random_uuid() is built in since PostgreSQL 13 and uses the strong random source;
+            # its 6 fixed version/variant bits leave 122 random bits.
+            return "replace(gen_random_uuid()::text, '-', '')", []
+        return "lower(hex(randomblob(16)))", []
+
+
 class Pensioner(models.Model):
     id_number = models.CharField("身份证号", max_length=18, unique=True)
+    # The opaque key in every staff URL and API route (DESIGN §4): ID numbers never
+    # appear in URLs, and so never in access logs.
+    # Unique through Meta.constraints, not unique=True: that would add a second
+    # varchar_pattern_ops index on PostgreSQL, for LIKE queries this key never gets.
+    public_key = models.CharField("公开编号", max_length=PUBLIC_KEY_LENGTH, editable=False,
+                                  default=new_public_key, db_default=RandomPublicKey())
     name = models.CharField("姓名", max_length=64)
     birth_date = models.DateField("出生日期")
     sex = models.CharField("性别", max_length=1, choices=[("M", "男"), ("F", "女")])
@@ -140,6 +169,7 @@ class Pensioner(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(monthly_amount__gte=0), name="pensioner_amount_not_negative"),
+            models.UniqueConstraint(fields=["public_key"], name="pensioner_public_key_unique"),
         ]
 
     def __str__(self) -> str:

@@ -16,8 +16,8 @@ from .services import feed_upload, partner_token_issue_key, token_hash
 
 @admin.register(EvidenceSource)
 class EvidenceSourceAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "trust_level", "enabled"]
-    list_editable = ["trust_level", "enabled"]
+    list_display = ["code", "name", "kind", "trust_level", "death_action", "enabled"]
+    list_editable = ["trust_level", "death_action", "enabled"]
     list_filter = ["kind", "enabled"]
     search_fields = ["code", "name"]
 

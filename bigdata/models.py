@@ -5,6 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
+
+
+class DeathAction(models.TextChoices):
+    IMMEDIATE = "immediate", "立即停发"
+    VERIFY = "verify", "街道核实后停发"
 
 
 class EvidenceSource(models.Model):
@@ -22,6 +28,11 @@ class EvidenceSource(models.Model):
     trust_level = models.PositiveSmallIntegerField("可信等级", default=3)
     # A disabled source's feeds are refused and its stored records are not applied.
     enabled = models.BooleanField("启用", default=True)
+    # What a death record from this source does (DESIGN §1 trust levels): act at once,
+    # or open a death_verify case and keep paying until staff confirm. Qualifying
+    # sources ignore it.
+    death_action = models.CharField("死亡记录处理方式", max_length=16, choices=DeathAction.choices,
+                                    default=DeathAction.IMMEDIATE)
     description = models.CharField("说明", max_length=200, blank=True)
 
     class Meta:
@@ -206,6 +217,9 @@ class FraudAlert(models.Model):
     event_date = models.DateField()
     death_date = models.DateField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    # Why it was closed, e.g. the death that caused it was revoked (certification.cases).
+    closed_reason = models.CharField("关闭原因", max_length=300, blank=True, db_default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -216,3 +230,63 @@ class FraudAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.source_ref} {self.event_date}"
+
+
+class DeathRecord(models.Model):
+    """One death record on its way through the lifecycle (docs/death-lifecycle.md).
+
+    verify (a weak source, e.g. hukou_cancel) and conflict (the person was seen alive
+    in person after the recorded date) are open street-office cases: the person is
+    still paid and death_date stays empty until staff confirm. confirmed means the
+    death acts (from a trusted source at once, or after staff confirmed it);
+    rejected keeps the record and the reason, nothing else changes; revoked means a
+    confirmed death was reversed by two people.
+    """
+
+    class Kind(models.TextChoices):
+        IMMEDIATE = "immediate", "立即生效"
+        VERIFY = "verify", "待核实"
+        CONFLICT = "conflict", "与当面认证冲突"
+
+    class State(models.TextChoices):
+        VERIFY = "verify", "待核实"
+        CONFLICT = "conflict", "冲突待核实"
+        CONFIRMED = "confirmed", "已确认死亡"
+        REJECTED = "rejected", "已驳回"
+        REVOKED = "revoked", "已撤销"
+
+    OPEN_STATES = (State.VERIFY, State.CONFLICT)
+
+    pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="death_records")
+    source = models.CharField("来源", max_length=32)
+    source_ref = models.CharField("凭证编号", max_length=128)
+    death_date = models.DateField("记录的死亡日期")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    state = models.CharField("状态", max_length=16, choices=State.choices)
+    # For a conflict: the latest in-person certification after the death date.
+    seen_alive_on = models.DateField("当面认证日期", null=True, blank=True)
+    opened_on = models.DateField("开立日期")
+    due_on = models.DateField("答复期限", null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField("处理说明", max_length=300, blank=True, db_default="")
+    # Written by the matching's set-based INSERT too, so the column has a database default.
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["-opened_on", "-id"]
+        verbose_name = verbose_name_plural = "死亡记录"
+        constraints = [
+            # One lifecycle per record: a re-run of the matching opens nothing twice.
+            models.UniqueConstraint(fields=["source", "source_ref"], name="deathrecord_once_per_record"),
+        ]
+        indexes = [
+            # The case list: open records by state, oldest first.
+            models.Index(fields=["state", "opened_on"], name="deathrecord_open_idx",
+                         condition=Q(state__in=["verify", "conflict"])),
+            models.Index(fields=["pensioner", "state"], name="deathrecord_pensioner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.source_ref} {self.death_date} ({self.state})"

@@ -22,5 +22,9 @@ SEED: list[tuple[str, str, str, int]] = [
     ("counter_visit", gettext_noop("社保窗口现场办事"), QUALIFYING, 5),
     ("death_civil", gettext_noop("民政死亡登记"), DEATH, 5),
     ("cremation", gettext_noop("殡葬火化记录"), DEATH, 5),
-    ("hukou_cancel", gettext_noop("户籍注销记录"), DEATH, 5),
+    ("hukou_cancel", gettext_noop("户籍注销记录"), DEATH, 3),
 ]
+
+# Death sources whose records open a death_verify case instead of acting at once
+# (EvidenceSource.death_action; migration 0006 sets it, the admin edits it).
+VERIFY_FIRST = frozenset({"hukou_cancel"})

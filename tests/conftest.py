@@ -186,7 +186,7 @@ def _reference_data(request):  # type: ignore[no-untyped-def]
         return
     request.getfixturevalue("transactional_db" if (marker and marker.kwargs.get("transaction")) or "live_server" in names or "transactional_db" in names else "db")
     from bigdata.models import EvidenceSource
-    from bigdata.sources import SEED
+    from bigdata.sources import SEED, VERIFY_FIRST
     from certification.models import District, StreetOffice
     from certification.reference_data import load
 
@@ -195,6 +195,7 @@ def _reference_data(request):  # type: ignore[no-untyped-def]
     if not EvidenceSource.objects.exists():
         for code, name, kind, trust in SEED:
             EvidenceSource.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "trust_level": trust})
+        EvidenceSource.objects.filter(code__in=VERIFY_FIRST).update(death_action="verify")
 
 
 @pytest.fixture(scope="session", autouse=True)

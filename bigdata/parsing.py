@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,20 +81,33 @@ def codec_for(encoding: str) -> str:
     return {"gbk": "gb18030", "utf-8": "utf-8", "utf-8-sig": "utf-8"}[encoding]
 
 
+_DATE_SHAPE = re.compile(r"[0-9]{4}([-/])[0-9]{2}\1[0-9]{2}|[0-9]{8}")
+
+
 def parse_date(text: str) -> dt.date | None:
-    """YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD; None when it is none of these."""
-    n = len(text)
+    """YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD in ASCII digits; None when it is none of these.
+
+    The shape is checked first: int() alone would also take '+1', ' 1', '1_0' and
+    other scripts' digits, which the SQL path (bigdata/sql_checks.py) does not.
+    """
+    if not _DATE_SHAPE.fullmatch(text):
+        return None
     try:
-        if n == 10 and text[4] == text[7] and text[4] in "-/":
+        if len(text) == 10:
             return dt.date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
-        if n == 8 and text.isdigit():
-            return dt.date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+        return dt.date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
         return None
-    return None
 
 
-_DIGITS17 = re.compile(r"\d{17}")
+def normalize_text(raw: str) -> str:
+    """NFKC and trimmed: how an ID number or a date is read (full-width digits become ASCII)."""
+    if not raw.isascii():
+        raw = unicodedata.normalize("NFKC", raw)
+    return raw.strip()
+
+
+_DIGITS17 = re.compile(r"[0-9]{17}")
 _CHECK = "10X98765432"
 # Feeds repeat a few hundred dates and birth dates millions of times: parse each once.
 # _DATES holds verdicts relative to one `today`; read_feed() clears it when the day changes.
@@ -127,8 +141,8 @@ def id_valid_fast(number: str) -> bool:
 
 def validate(line: int, id_raw: str, date_raw: str, ref_raw: str, name_raw: str, today: dt.date,
              raw: str) -> Row | BadRow:
-    id_number = id_raw.strip().upper()
-    date_text = date_raw.strip()
+    id_number = idnumber.normalize(id_raw)
+    date_text = normalize_text(date_raw)
     ref = ref_raw.strip()
     if not id_number or not date_text or not ref:
         missing = [k for k, v in zip(REQUIRED, (id_number, date_text, ref), strict=True) if not v]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: Python's \d also matches Arabic-Indic and other scripts' digits.
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 class InvalidIdNumber(ValueError):
@@ -32,12 +34,23 @@ def check_digit(first17: str) -> str:
 
 
 def normalize(raw: str) -> str:
-    return (raw or "").strip().upper()
+    """The one form an ID number is checked, stored and looked up in (DESIGN §4).
+
+    Unicode NFKC first (full-width digits and 'Ｘ', typed in Chinese input modes,
+    become ASCII; an ideographic space becomes a space), then trimmed, then a
+    lower-case x upper-cased. Every entry point (roster, feeds, forms, API) calls
+    this, directly or through parse(). The import's SQL path repeats it in SQL
+    (bigdata/sql_checks.py; tests/bigdata/test_sql_checks_agree.py).
+    """
+    raw = raw or ""
+    if not raw.isascii():
+        raw = unicodedata.normalize("NFKC", raw)
+    return raw.strip().upper()
 
 
 def parse(raw: str) -> ResidentId:
     number = normalize(raw)
-    if not _SHAPE.match(number):
+    if not _SHAPE.fullmatch(number):
         raise InvalidIdNumber("身份证号须为18位（前17位为数字，最后一位为数字或X）")
     if check_digit(number[:17]) != number[17]:
         raise InvalidIdNumber("身份证号校验位错误")

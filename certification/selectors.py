@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
+from . import idnumber
 from .models import Certification, Pensioner, StreetOffice, User
 
 
@@ -35,7 +36,7 @@ def pensioner_for_staff(user: User, *, id_number: str | None = None, pk: int | N
     qs = pensioners_visible_to(user).select_related("street_office__district", "community")
     try:
         if id_number is not None:
-            return qs.get(id_number=id_number.strip().upper())
+            return qs.get(id_number=idnumber.normalize(id_number))
         return qs.get(pk=pk)
     except Pensioner.DoesNotExist:
         raise Http404("未找到该人员") from None

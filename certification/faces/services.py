@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from certification import rules
+from certification import idnumber, rules
 from certification.models import Certification, Method, Pensioner, User
 from certification.rules import Status
 from certification.services import audit_log, certification_record
@@ -201,7 +201,7 @@ def _rate_hit(key: str, limit: int) -> None:
 
 def proxy_target_find(*, helper: User, id_number: str, name: str) -> Pensioner:
     """The pensioner a helper may certify, or FaceDenied with one uniform answer."""
-    id_number = (id_number or "").strip().upper()
+    id_number = idnumber.normalize(id_number)
     name = (name or "").strip()
     _rate_hit(f"helper:{helper.pk}", settings.FACE_PROXY_HELPER_PER_HOUR)
     _rate_hit("target:" + hashlib.sha256(id_number.encode()).hexdigest()[:32], settings.FACE_PROXY_TARGET_PER_HOUR)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from certification import idnumber
 from certification.faces import engine, services
 from certification.faces.models import ReferenceFace
 from certification.management.base import JsonCommand
@@ -21,7 +22,7 @@ class Command(JsonCommand):
         parser.add_argument("image")
 
     def run(self, **options: Any) -> dict[str, Any]:
-        id_number = options["id_number"].strip().upper()
+        id_number = idnumber.normalize(options["id_number"])
         pensioner = Pensioner.objects.filter(id_number=id_number).first()
         if pensioner is None:
             raise CommandError(f"没有身份证号为 {id_number} 的退休人员")

@@ -470,8 +470,8 @@ class _Chunk:
                 f"WHERE {lifted} ON CONFLICT DO NOTHING"
             )
             self._x(
-                f"INSERT INTO {_BPL} (back_pay_id, month, amount) "
-                f"SELECT b.id, m.month, p.monthly_amount FROM bd_ext x JOIN {_P} p ON p.id = x.pensioner_id "
+                f"INSERT INTO {_BPL} (back_pay_id, pensioner_id, month, amount) "
+                f"SELECT b.id, p.id, m.month, p.monthly_amount FROM bd_ext x JOIN {_P} p ON p.id = x.pensioner_id "
                 f"JOIN {_BP} b ON b.pensioner_id = x.pensioner_id AND b.suspended_since = x.old_since "
                 f"JOIN bd_missed m ON m.since = x.old_since WHERE {lifted} ON CONFLICT DO NOTHING"
             )

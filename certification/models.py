@@ -149,6 +149,9 @@ class Pensioner(models.Model):
     benefit_type = models.CharField("待遇类型", max_length=16, choices=BenefitType.choices, default=BenefitType.ENTERPRISE)
     monthly_amount = models.DecimalField("月养老金（元）", max_digits=10, decimal_places=2)
     valid_until = models.DateField("认证有效期至")
+    # The payment system's own date, as the roster last imported it. valid_until falls
+    # back to it (and the remaining certifications) when post-death evidence is voided.
+    roster_valid_until = models.DateField("花名册有效期至", null=True, blank=True)
     status = models.CharField("状态", max_length=16, choices=[(s.value, s.value) for s in Status], default=Status.ACTIVE)
     suspended_since = models.DateField("暂停发放日期", null=True, blank=True)
     death_date = models.DateField("死亡日期", null=True, blank=True)
@@ -208,11 +211,19 @@ class Certification(models.Model):
     source = models.CharField("数据来源", max_length=32, blank=True)
     evidence_ref = models.CharField("凭证编号", max_length=128, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
+    # Evidence dated after a death is never a certification (DESIGN §1): one recorded
+    # before the death arrived is kept, marked void and shown to staff.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    void_reason = models.CharField("作废原因", max_length=64, blank=True, db_default="")
 
     class Meta:
         ordering = ["-occurred_on", "-id"]
         verbose_name = verbose_name_plural = "认证记录"
-        indexes = [models.Index(fields=["pensioner", "-occurred_on"], name="cert_history_idx")]
+        indexes = [
+            models.Index(fields=["pensioner", "-occurred_on"], name="cert_history_idx"),
+            # Used by the matching's fraud step: the (few) voided rows.
+            models.Index(fields=["voided_at"], condition=Q(voided_at__isnull=False), name="cert_voided_idx"),
+        ]
         constraints = [
             # One big-data certification per evidence record: a rerun adds nothing.
             models.UniqueConstraint(
@@ -235,40 +246,61 @@ class StatusChange(models.Model):
     reason = models.CharField(max_length=64)
     valid_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when schedule_due has claimed the row (a conditional UPDATE), so every
+    # event is sent exactly once however many nights were missed.
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = verbose_name_plural = "状态变更"
-        indexes = [models.Index(fields=["effective_on", "new_status"], name="statuschange_day_idx")]
+        indexes = [
+            models.Index(fields=["effective_on", "new_status"], name="statuschange_day_idx"),
+            # Used by schedule_due: only the rows not yet claimed.
+            models.Index(fields=["id"], condition=Q(processed_at__isnull=True), name="statuschange_unclaimed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.old_status} → {self.new_status} ({self.effective_on})"
 
 class BackPay(models.Model):
+    """One back-pay statement: the months a move of valid_until made payable (certification.effects)."""
+
     pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="back_pays")
+    # The date payment had been withheld from (the suspension, or the first unpaid month).
     suspended_since = models.DateField()
     restored_on = models.DateField()
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Set when a roster has paid every line (certification.ledger.roster_close).
     paid_on = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=64, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "补发"
-        constraints = [
-            models.UniqueConstraint(fields=["pensioner", "suspended_since"], name="backpay_once_per_suspension")
-        ]
+        indexes = [models.Index(fields=["pensioner", "restored_on"], name="backpay_pensioner_idx")]
 
     def __str__(self) -> str:
         return f"补发 {self.total} 元（{self.suspended_since} 起暂停）"
 
 class BackPayLine(models.Model):
     back_pay = models.ForeignKey(BackPay, on_delete=models.CASCADE, related_name="lines")
+    pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="+")
     month = models.DateField()
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # The roster month whose closing paid this line (null: waiting for the next open month).
+    paid_in = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["month"]
-        constraints = [models.UniqueConstraint(fields=["back_pay", "month"], name="backpay_line_month_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["back_pay", "month"], name="backpay_line_month_once"),
+            # A month is back-paid at most once to a person, however often validity moves.
+            models.UniqueConstraint(fields=["pensioner", "month"], name="backpay_line_once_per_person_month"),
+        ]
+        indexes = [
+            # Used by roster_close: the lines still waiting for a roster.
+            models.Index(fields=["id"], condition=Q(paid_in__isnull=True), name="backpayline_unpaid_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.amount}"
@@ -293,6 +325,58 @@ class Overpayment(models.Model):
 
     def __str__(self) -> str:
         return f"多发 {self.total} 元（死亡日期 {self.death_date}）"
+
+class RosterMonth(models.Model):
+    """A payment month whose roster has been closed (export_payment_roster, DESIGN §2, §4). Never reopened."""
+
+    month = models.DateField("发放月份", unique=True)  # the 1st
+    closed_on = models.DateField("关闭日期")
+    counts = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = verbose_name_plural = "已关闭的发放月份"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class LedgerEntry(models.Model):
+    """The payment ledger: what a closed roster recorded (DESIGN §2).
+
+    `pay` and `back_pay` rows are payments, one per (pensioner, month) under a unique
+    constraint, so no month is ever paid twice. `suspended` and `overpayment` rows are
+    the roster's other sections, kept so a re-export writes exactly what was recorded.
+    """
+
+    class Kind(models.TextChoices):
+        PAY = "pay", _("正常发放")
+        BACK_PAY = "back_pay", _("恢复补发")
+        SUSPENDED = "suspended", _("暂停发放")
+        OVERPAYMENT = "overpayment", _("多发追回")
+
+    PAID_KINDS = (Kind.PAY, Kind.BACK_PAY)
+
+    roster_month = models.DateField("所在花名册月份")
+    pensioner = models.ForeignKey(Pensioner, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    month = models.DateField("所属月份")  # the month paid for (back-pay: the missed month)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["roster_month", "kind", "pensioner_id", "month"]
+        verbose_name = verbose_name_plural = "发放台账"
+        constraints = [
+            models.UniqueConstraint(fields=["pensioner", "month"], condition=Q(kind__in=["pay", "back_pay"]),
+                                    name="ledger_paid_once_per_person_month"),
+            models.UniqueConstraint(fields=["roster_month", "kind", "pensioner", "month"], name="ledger_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.roster_month:%Y-%m} {self.kind} {self.month:%Y-%m} {self.amount}"
+
 
 class AuditLog(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

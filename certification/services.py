@@ -45,7 +45,7 @@ def back_pay_create(*, pensioner: Pensioner, suspended_since: dt.date, restored_
         defaults={"restored_on": restored_on, "total": sum((a for _, a in lines), Decimal("0"))},
     )
     if created:
-        BackPayLine.objects.bulk_create([BackPayLine(back_pay=back_pay, month=m, amount=a) for m, a in lines])
+        BackPayLine.objects.bulk_create([BackPayLine(back_pay=back_pay, pensioner=pensioner, month=m, amount=a) for m, a in lines])
     return back_pay
 
 
@@ -255,8 +255,8 @@ def restore_where(where: str, params: list[object], *, today: dt.date, new_statu
             )
             for month in months:
                 cur.execute(
-                    f"INSERT INTO {_BPL} (back_pay_id, month, amount) "  # noqa: S608 - identifiers from _meta, values bound
-                    f"SELECT b.id, %s, p.monthly_amount FROM {_BP} b JOIN {_P} p ON p.id = b.pensioner_id "
+                    f"INSERT INTO {_BPL} (back_pay_id, pensioner_id, month, amount) "  # noqa: S608 - identifiers from _meta, values bound
+                    f"SELECT b.id, p.id, %s, p.monthly_amount FROM {_BP} b JOIN {_P} p ON p.id = b.pensioner_id "
                     f"WHERE b.suspended_since = %s AND b.restored_on = %s AND p.id IN (SELECT id FROM {_P} WHERE {sub}) "
                     f"AND NOT EXISTS (SELECT 1 FROM {_BPL} l WHERE l.back_pay_id = b.id AND l.month = %s)",
                     [month, since, today, *params, since, month],

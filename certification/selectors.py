@@ -31,10 +31,15 @@ def pensioners_visible_to(user: User) -> QuerySet[Pensioner]:
     return Pensioner.objects.none()
 
 
-def pensioner_for_staff(user: User, *, id_number: str | None = None, pk: int | None = None) -> Pensioner:
-    """One pensioner in the user's scope, or 404: another office's person looks nonexistent."""
+def pensioner_for_staff(user: User, *, key: str | None = None, id_number: str | None = None,
+                        pk: int | None = None) -> Pensioner:
+    """One pensioner in the user's scope, or 404: another office's person looks nonexistent.
+
+    URLs carry `key` (the opaque public key); `id_number` is for numbers typed into a form body."""
     qs = pensioners_visible_to(user).select_related("street_office__district", "community")
     try:
+        if key is not None:
+            return qs.get(public_key=key)
         if id_number is not None:
             return qs.get(id_number=idnumber.normalize(id_number))
         return qs.get(pk=pk)

@@ -7,7 +7,6 @@ Errors are JSON {"code","message"} via certification.api_errors.
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
@@ -17,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from certification import idnumber, rules
+from certification import rules
 from certification.models import Pensioner, Role, SpecialGroup, User
 from certification.selectors import pensioner_for_staff
 
@@ -38,11 +37,9 @@ class StaffAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsStaffOrAdmin]
 
 
-def _pensioner(request: Request, id_number: str) -> Pensioner:
-    # Only well-formed numbers reach the database; anything else cannot exist.
-    if not idnumber.is_valid(id_number):
-        raise Http404
-    return pensioner_for_staff(request.user, id_number=id_number)
+def _pensioner(request: Request, key: str) -> Pensioner:
+    # The route's converter already refused anything that is not a well-formed key.
+    return pensioner_for_staff(request.user, key=key)
 
 
 def _action_error(exc: services.ActionError) -> ValidationError:
@@ -87,7 +84,7 @@ class QueueItemSerializer(serializers.Serializer):
     last_outcome = serializers.CharField(allow_blank=True)
 
     def get_url(self, row: QueueRow) -> str:
-        return reverse("api:staff-pensioner", args=[row.pensioner.id_number], request=self.context.get("request"))
+        return reverse("api:staff-pensioner", args=[row.pensioner.public_key], request=self.context.get("request"))
 
 
 class QueueView(generics.GenericAPIView):
@@ -152,8 +149,8 @@ class PensionerDetailView(StaffAPIView):
     """One pensioner of the caller's offices; 404 for anyone else's. Opening it is audit-logged."""
 
     @extend_schema(responses=PensionerDetailSerializer)
-    def get(self, request: Request, id_number: str) -> Response:
-        p = _pensioner(request, id_number)
+    def get(self, request: Request, key: str) -> Response:
+        p = _pensioner(request, key)
         services.pensioner_record_open(pensioner=p, staff=request.user, via="api")
         p.days_left = rules.days_until_suspension(p.valid_until, rules.today_local())
         data = PensionerDetailSerializer({
@@ -224,8 +221,8 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
 
 class CallOutcomeView(StaffAPIView):
     @extend_schema(request=CallOutcomeIn, responses={201: ActionOut})
-    def post(self, request: Request, id_number: str) -> Response:
-        p = _pensioner(request, id_number)
+    def post(self, request: Request, key: str) -> Response:
+        p = _pensioner(request, key)
         d = _valid(CallOutcomeIn, request)
         try:
             c = services.contact_record(pensioner=p, staff=request.user, outcome=d["outcome"], note=d["note"])
@@ -236,8 +233,8 @@ class CallOutcomeView(StaffAPIView):
 
 class HomeVisitView(StaffAPIView):
     @extend_schema(request=HomeVisitIn, responses={201: ActionOut})
-    def post(self, request: Request, id_number: str) -> Response:
-        p = _pensioner(request, id_number)
+    def post(self, request: Request, key: str) -> Response:
+        p = _pensioner(request, key)
         d = _valid(HomeVisitIn, request)
         assignee = User.objects.filter(username=d["assignee"]).first()
         if assignee is None:
@@ -266,8 +263,8 @@ class HomeVisitOutcomeView(StaffAPIView):
 
 class CounterCertificationView(StaffAPIView):
     @extend_schema(request=CounterIn, responses={201: ActionOut})
-    def post(self, request: Request, id_number: str) -> Response:
-        p = _pensioner(request, id_number)
+    def post(self, request: Request, key: str) -> Response:
+        p = _pensioner(request, key)
         d = _valid(CounterIn, request)
         try:
             r = services.counter_certify(pensioner=p, staff=request.user, occurred_on=d["occurred_on"],
@@ -279,8 +276,8 @@ class CounterCertificationView(StaffAPIView):
 
 class VideoCertificationView(StaffAPIView):
     @extend_schema(request=VideoIn, responses={201: ActionOut})
-    def post(self, request: Request, id_number: str) -> Response:
-        p = _pensioner(request, id_number)
+    def post(self, request: Request, key: str) -> Response:
+        p = _pensioner(request, key)
         d = _valid(VideoIn, request)
         try:
             r = services.video_certify(pensioner=p, staff=request.user, occurred_on=d["occurred_on"],
@@ -293,8 +290,8 @@ class VideoCertificationView(StaffAPIView):
 
 class DeathReportView(StaffAPIView):
     @extend_schema(request=DeathReportIn, responses={201: ActionOut})
-    def post(self, request: Request, id_number: str) -> Response:
-        p = _pensioner(request, id_number)
+    def post(self, request: Request, key: str) -> Response:
+        p = _pensioner(request, key)
         d = _valid(DeathReportIn, request)
         try:
             r = services.death_report(pensioner=p, staff=request.user, death_date=d["death_date"],

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from certification import rules
-from certification.models import Pensioner, StreetOffice, User
+from certification.models import PUBLIC_KEY_LENGTH, Pensioner, StreetOffice, User
 from certification.rules import Status
 from certification.selectors import offices_for, pensioners_visible_to
 from notifications.models import Message
@@ -99,7 +99,8 @@ def queue_rows(pensioners: list[Pensioner], *, today: dt.date) -> list[QueueRow]
         if created.date() > since[pid]:
             counts[pid] += 1
     # One reverse() per page, not one {% url %} per row (it was a third of the render time).
-    url_template = reverse("staff:pensioner", args=[0]).replace("/0/", "/{}/")
+    placeholder = "0" * PUBLIC_KEY_LENGTH
+    url_template = reverse("staff:pensioner", args=[placeholder]).replace(f"/{placeholder}/", "/{}/")
     rows = []
     for p in pensioners:
         state = getattr(p, "queue_state", None)
@@ -111,7 +112,7 @@ def queue_rows(pensioners: list[Pensioner], *, today: dt.date) -> list[QueueRow]
             last_contact_at=state.last_contact_at if state else None,
             last_outcome=state.last_outcome if state else "",
             last_outcome_label=state.get_last_outcome_display() if state else "",
-            url=url_template.format(p.pk),
+            url=url_template.format(p.public_key),
         ))
     return rows
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -102,16 +102,15 @@ def _detail_context(request: HttpRequest, p: Pensioner, **forms: object) -> dict
 
 @staff_required
 @require_GET
-def pensioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def pensioner_detail(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     services.pensioner_record_open(pensioner=p, staff=request.user)
     return render(request, "staff/pensioner_detail.html", _detail_context(request, p))
 
 
-def _pensioner(request: HttpRequest, pk: int) -> Pensioner:
-    if not 0 < pk < 2**63:
-        raise Http404
-    return pensioner_for_staff(request.user, pk=pk)
+def _pensioner(request: HttpRequest, key: str) -> Pensioner:
+    # The route's converter already refused anything that is not a well-formed key.
+    return pensioner_for_staff(request.user, key=key)
 
 
 def _action(request: HttpRequest, p: Pensioner, form_key: str, form: object, run) -> HttpResponse:  # type: ignore[no-untyped-def]
@@ -123,7 +122,7 @@ def _action(request: HttpRequest, p: Pensioner, form_key: str, form: object, run
             form.add_error(None, str(exc))  # type: ignore[attr-defined]
         else:
             messages.success(request, message)
-            return redirect("staff:pensioner", pk=p.pk)
+            return redirect("staff:pensioner", key=p.public_key)
     messages.error(request, _("没有保存，请检查下面标红的内容。"))
     return render(request, "staff/pensioner_detail.html", _detail_context(request, p, **{form_key: form}),
                   status=400)
@@ -131,8 +130,8 @@ def _action(request: HttpRequest, p: Pensioner, form_key: str, form: object, run
 
 @staff_required
 @require_POST
-def call_outcome(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def call_outcome(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     return _action(request, p, "call_form", CallOutcomeForm(request.POST), lambda d: (
         services.contact_record(pensioner=p, staff=request.user, outcome=d["outcome"], note=d["note"])
         and _("已记录联系结果。")))
@@ -140,8 +139,8 @@ def call_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def sms_now(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def sms_now(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     return _action(request, p, "sms_form", SmsForm(request.POST), lambda d: (
         services.sms_send_now(pensioner=p, staff=request.user, text=d["text"])
         and _("短信已排队发送（晚 8 点到早 8 点之间的短信会在早 8 点发出）。")))
@@ -149,8 +148,8 @@ def sms_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def home_visit_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def home_visit_schedule(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     form = HomeVisitForm(request.POST, office_id=p.street_office_id)
 
     def run(d: dict) -> str:
@@ -176,8 +175,8 @@ def home_visit_outcome(request: HttpRequest, visit_pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def counter_certification(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def counter_certification(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     return _action(request, p, "counter_form", CounterForm(request.POST), lambda d: (
         services.counter_certify(pensioner=p, staff=request.user, occurred_on=d["occurred_on"],
                                  id_checked=d["id_checked"], note=d["note"])
@@ -186,8 +185,8 @@ def counter_certification(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def video_certification(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def video_certification(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     return _action(request, p, "video_form", VideoForm(request.POST), lambda d: (
         services.video_certify(pensioner=p, staff=request.user, occurred_on=d["occurred_on"],
                                relative_name=d["relative_name"], relationship=d["relationship"], note=d["note"])
@@ -196,8 +195,8 @@ def video_certification(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def death_report(request: HttpRequest, pk: int) -> HttpResponse:
-    p = _pensioner(request, pk)
+def death_report(request: HttpRequest, key: str) -> HttpResponse:
+    p = _pensioner(request, key)
     return _action(request, p, "death_form", DeathReportForm(request.POST), lambda d: (
         services.death_report(pensioner=p, staff=request.user, death_date=d["death_date"],
                               evidence_ref=d["evidence_ref"], note=d["note"])
@@ -217,7 +216,7 @@ def death_decide(request: HttpRequest, report_pk: int) -> HttpResponse:
             messages.success(request, _("已确认死亡，停止发放；如有多发将生成追回记录。"))
     except services.ActionError as exc:
         messages.error(request, str(exc))
-    return redirect("staff:pensioner", pk=report.pensioner_id)
+    return redirect("staff:pensioner", key=report.pensioner.public_key)
 
 
 # ---- 预约上门认证: pensioners and relatives -------------------------------------------

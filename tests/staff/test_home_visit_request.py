@@ -35,7 +35,7 @@ def test_a_pensioner_request_lands_in_the_office_queue_and_staff_confirm_it_by_s
     assert list(client.get(reverse("staff:queue")).context["visit_requests"]) == []
     client.force_login(w["staff"])
     assert list(client.get(reverse("staff:queue")).context["visit_requests"]) == [req]
-    client.post(reverse("staff:home_visit_schedule", args=[w["p"].pk]),
+    client.post(reverse("staff:home_visit_schedule", args=[w["p"].public_key]),
                 {"visit_on": "2026-12-03", "assignee": w["staff"].pk, "request_id": req.pk})
     req.refresh_from_db()
     assert req.state == "scheduled"

@@ -28,7 +28,7 @@ def _audit(p, action):
 def test_call_outcome_is_recorded_shown_as_last_contact_and_audited(client, w):
     p = warning_person(w["a"])
     client.force_login(w["staff"])
-    resp = client.post(reverse("staff:call_outcome", args=[p.pk]), {"outcome": "hospitalised", "note": "市立医院"})
+    resp = client.post(reverse("staff:call_outcome", args=[p.public_key]), {"outcome": "hospitalised", "note": "市立医院"})
     assert resp.status_code == 302
     assert ContactAttempt.objects.get(pensioner=p).outcome == "hospitalised"
     assert QueueState.objects.get(pensioner=p).last_outcome == "hospitalised"
@@ -50,7 +50,7 @@ def test_send_sms_now_puts_one_row_in_the_outbox_and_audits_it(client, w, django
     p = warning_person(w["a"])
     client.force_login(w["staff"])
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("staff:sms_now", args=[p.pk]), {"text": "请尽快认证"})
+        client.post(reverse("staff:sms_now", args=[p.public_key]), {"text": "请尽快认证"})
     msg = Message.objects.get(pensioner=p)
     assert msg.template == "staff_message" and msg.status == "sent"
     assert sent_sms()[0]["text"] == "【青岛人社】请尽快认证"
@@ -60,7 +60,7 @@ def test_send_sms_now_puts_one_row_in_the_outbox_and_audits_it(client, w, django
 def test_home_visit_schedule_then_certified_in_person_restores_active(client, w):
     p = warning_person(w["a"])
     client.force_login(w["staff"])
-    resp = client.post(reverse("staff:home_visit_schedule", args=[p.pk]),
+    resp = client.post(reverse("staff:home_visit_schedule", args=[p.public_key]),
                        {"visit_on": "2026-11-30", "assignee": w["staff2"].pk})
     assert resp.status_code == 302
     visit = HomeVisit.objects.get(pensioner=p)
@@ -89,7 +89,7 @@ def test_a_home_visit_with_nobody_home_certifies_nothing(w):
 def test_counter_certification_of_a_suspended_person_restores_with_back_pay(client, w):
     p = suspended_person(w["a"])
     client.force_login(w["staff"])
-    resp = client.post(reverse("staff:counter_certification", args=[p.pk]),
+    resp = client.post(reverse("staff:counter_certification", args=[p.public_key]),
                        {"occurred_on": "2026-11-30", "id_checked": "on"})
     assert resp.status_code == 302
     p.refresh_from_db()
@@ -102,7 +102,7 @@ def test_counter_certification_of_a_suspended_person_restores_with_back_pay(clie
 def test_counter_certification_needs_the_id_card_checked(client, w):
     p = warning_person(w["a"])
     client.force_login(w["staff"])
-    resp = client.post(reverse("staff:counter_certification", args=[p.pk]), {"occurred_on": "2026-11-30"})
+    resp = client.post(reverse("staff:counter_certification", args=[p.public_key]), {"occurred_on": "2026-11-30"})
     assert resp.status_code == 400
     assert not p.certifications.exists()
 
@@ -121,7 +121,7 @@ def test_video_certification_names_the_relative(w):
 def test_a_death_report_changes_nothing_until_a_second_person_confirms(client, w):
     p = warning_person(w["a"])
     client.force_login(w["staff"])
-    client.post(reverse("staff:death_report", args=[p.pk]),
+    client.post(reverse("staff:death_report", args=[p.public_key]),
                 {"death_date": "2026-09-15", "evidence_ref": "死亡证明-0042"})
     report = DeathReport.objects.get(pensioner=p)
     p.refresh_from_db()
@@ -154,7 +154,7 @@ def test_an_administrator_may_confirm_a_death_report(w):
 def test_opening_the_full_record_shows_the_unmasked_id_and_is_audited(client, w):
     p = warning_person(w["a"])
     client.force_login(w["staff"])
-    resp = client.get(reverse("staff:pensioner", args=[p.pk]))
+    resp = client.get(reverse("staff:pensioner", args=[p.public_key]))
     assert p.id_number in resp.content.decode() and p.phone in resp.content.decode()
     row = _audit(p, "pensioner_record_open").get()
     assert row.actor == w["staff"] and row.at is not None

@@ -94,7 +94,7 @@ def test_staff_pages_fit_phone_and_tablet(browser, live_server, client, width):
     today, staff, people = _world()
     services.contact_record(pensioner=people[1], staff=staff, outcome="wrong_number")
     cookie = _cookie(client, staff, live_server)
-    for path, name in [("/staff/queue/", "queue"), (f"/staff/pensioners/{people[0].pk}/", "detail")]:
+    for path, name in [("/staff/queue/", "queue"), (f"/staff/pensioners/{people[0].public_key}/", "detail")]:
         ctx, page = _page(browser, live_server, cookie, path, width)
         try:
             _fits(page, width)

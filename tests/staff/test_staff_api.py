@@ -36,7 +36,8 @@ def test_queue_is_paginated_with_url_and_street_office(w):
     assert [r["name"] for r in body["results"]] == ["暂停者", "本街道"]
     first = body["results"][1]
     assert first["street_office"] == "八大关街道"
-    assert first["url"].endswith(f"/api/v1/staff/pensioners/{w['mine'].id_number}/")
+    assert first["url"].endswith(f"/api/v1/staff/pensioners/{w['mine'].public_key}/")
+    assert w["mine"].id_number not in str(body)
     assert first["masked_id"] == w["mine"].masked_id and w["mine"].id_number not in str(first["masked_id"])
     only = _client(w["staff"]).get("/api/v1/staff/queue/", {"status": "suspended"}).json()
     assert [r["name"] for r in only["results"]] == ["暂停者"]
@@ -60,7 +61,7 @@ def test_every_endpoint_is_404_for_another_offices_pensioner(w):
     theirs = w["theirs"]
     visit = services.home_visit_schedule(pensioner=theirs, staff=w["staff_b"], visit_on=TODAY, assignee=w["staff_b"])
     report = services.death_report(pensioner=theirs, staff=w["staff_b"], death_date=TODAY, evidence_ref="E")
-    n = theirs.id_number
+    n = theirs.public_key
     c = _client(w["staff"])
     calls = [
         ("get", f"/api/v1/staff/pensioners/{n}/", {}),
@@ -86,7 +87,7 @@ def test_every_endpoint_is_404_for_another_offices_pensioner(w):
 
 def test_actions_through_the_api_certify_and_audit(w):
     c = _client(w["staff"])
-    n = w["mine"].id_number
+    n = w["mine"].public_key
     assert c.post(f"/api/v1/staff/pensioners/{n}/call-outcomes/", {"outcome": "no_answer"},
                   format="json").status_code == 201
     resp = c.post(f"/api/v1/staff/pensioners/{n}/home-visits/",
@@ -101,7 +102,7 @@ def test_actions_through_the_api_certify_and_audit(w):
 
 
 def test_death_report_and_confirmation_by_a_second_person_through_the_api(w):
-    n = w["mine"].id_number
+    n = w["mine"].public_key
     rep = _client(w["staff"]).post(f"/api/v1/staff/pensioners/{n}/death-reports/",
                                    {"death_date": "2026-11-01", "evidence_ref": "D-9"}, format="json")
     assert rep.status_code == 201 and rep.json()["status"] == "warning"
@@ -124,6 +125,8 @@ def test_non_staff_and_anonymous_callers_are_refused(w):
     "/api/v1/staff/pensioners/not-an-id/",
     "/api/v1/staff/pensioners/%00/",
     "/api/v1/staff/pensioners/370202194001011040/",
+    "/api/v1/staff/pensioners/00000000000000000000000000000000/",
+    "/api/v1/staff/pensioners/0000000000000000000000000000000g/",
     "/api/v1/staff/home-visits/99999999999999999999999/outcome/",
     "/api/v1/staff/death-reports/0/confirm/",
 ])
@@ -140,7 +143,7 @@ def test_junk_paths_are_404_not_500(w, path):
     {},
 ])
 def test_junk_bodies_are_400_not_500(w, body):
-    resp = _client(w["staff"]).post(f"/api/v1/staff/pensioners/{w['mine'].id_number}/call-outcomes/", body,
+    resp = _client(w["staff"]).post(f"/api/v1/staff/pensioners/{w['mine'].public_key}/call-outcomes/", body,
                                     format="json")
     assert resp.status_code == 400
 

@@ -24,13 +24,13 @@ def world(time_machine):
 def _pages(w):
     t = w["theirs"]
     return [
-        ("get", reverse("staff:pensioner", args=[t.pk])),
-        ("post", reverse("staff:call_outcome", args=[t.pk])),
-        ("post", reverse("staff:sms_now", args=[t.pk])),
-        ("post", reverse("staff:home_visit_schedule", args=[t.pk])),
-        ("post", reverse("staff:counter_certification", args=[t.pk])),
-        ("post", reverse("staff:video_certification", args=[t.pk])),
-        ("post", reverse("staff:death_report", args=[t.pk])),
+        ("get", reverse("staff:pensioner", args=[t.public_key])),
+        ("post", reverse("staff:call_outcome", args=[t.public_key])),
+        ("post", reverse("staff:sms_now", args=[t.public_key])),
+        ("post", reverse("staff:home_visit_schedule", args=[t.public_key])),
+        ("post", reverse("staff:counter_certification", args=[t.public_key])),
+        ("post", reverse("staff:video_certification", args=[t.public_key])),
+        ("post", reverse("staff:death_report", args=[t.public_key])),
         ("post", reverse("staff:home_visit_outcome", args=[w["visit"].pk])),
         ("post", reverse("staff:death_decide", args=[w["report"].pk])),
     ]
@@ -72,7 +72,7 @@ def test_an_administrator_sees_every_office(client, world):
     client.force_login(world["admin"])
     resp = client.get(reverse("staff:queue"))
     assert {r.pensioner.name for r in resp.context["rows"]} == {"本街道甲", "外街道乙"}
-    assert client.get(reverse("staff:pensioner", args=[world["theirs"].pk])).status_code == 200
+    assert client.get(reverse("staff:pensioner", args=[world["theirs"].public_key])).status_code == 200
 
 
 def test_pensioners_and_relatives_cannot_open_staff_pages(client, world):
@@ -81,4 +81,4 @@ def test_pensioners_and_relatives_cannot_open_staff_pages(client, world):
     relative = UserFactory(role="relative")
     client.force_login(relative)
     assert client.get(reverse("staff:queue")).status_code == 403
-    assert client.get(reverse("staff:pensioner", args=[world["mine"].pk])).status_code == 403
+    assert client.get(reverse("staff:pensioner", args=[world["mine"].public_key])).status_code == 403

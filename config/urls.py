@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("certification.api_urls")),
     # Each app adds its API routes here, under /api/v1/.
     path("", include("certification.staff.api_urls")),  # issue 5: staff queue and actions
+    path("", include("certification.cases.api_urls")),  # issue 10: cases, appeals, death revocations
     path("", include("certification.dashboards.api_urls")),
     path("faces/", include("certification.faces.api_urls")),  # issue 6: face certification
     path("feeds/", include("bigdata.api_urls")),  # issue 3: partner feed upload
@@ -26,6 +27,7 @@ urlpatterns = [
     path("dashboards/", include("certification.dashboards.urls")),
     path("bigdata/", include("bigdata.urls")),  # issue 3: feed batches, fraud alerts, overpayments
     path("face/", include("certification.faces.urls")),  # issue 6: 给我认证 / 给他人认证
+    path("", include("certification.cases.urls")),  # issue 10: staff/cases/…, me/appeal/, relative/appeal/
     path("", include("certification.staff.urls")),  # issue 5: staff/… and home-visit/request/
     path("", include("certification.urls")),
 ]

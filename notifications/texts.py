@@ -48,6 +48,20 @@ TEMPLATES: dict[str, str] = {
         "如需改期请致电{office_phone}。"
     ),
     "staff_message": "{text}",
+    # Issue 13: the sign-in code (certification.signin); it skips the quiet hours.
+    "signin_code": "您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。",
+    # Issue 10: appeals and death revocations (certification.cases).
+    "appeal_filed": (
+        "{name}您好：我们已收到您的异议申请，街道工作人员将在{due_on}前答复您。"
+        "答复结果会短信告诉您，也可以在网上“我的认证”里查看。咨询电话{office_phone}。"
+    ),
+    "appeal_answered": (
+        "{name}您好：您的异议申请已处理，结果：{outcome}。{answer}如有疑问请致电{office_phone}。"
+    ),
+    "death_revoked": (
+        "{name}您好：经街道核实，您的死亡登记是错误的，已经撤销，养老金恢复发放，"
+        "停发期间应补发{back_pay}元，将随下次发放一并到账。给您带来不便，深表歉意。咨询电话{office_phone}。"
+    ),
 }
 
 

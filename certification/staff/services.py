@@ -26,6 +26,7 @@ from certification.services import (
     pensioner_mark_deceased,
     pensioner_set_phone_invalid,
 )
+from certification.two_person import second_person_check
 from notifications.models import Message
 from notifications.services import outbox_enqueue
 from notifications.texts import cn_date
@@ -207,8 +208,8 @@ def death_confirm(*, report: DeathReport, staff: User, today: dt.date | None = N
     r = DeathReport.objects.select_for_update().select_related("pensioner").get(pk=report.pk)
     if r.state != DeathReport.State.PENDING:
         raise ActionError(_("该报告已处理。"))
-    if r.reported_by_id == staff.pk:
-        raise ActionError(_("死亡报告须由另一名工作人员或管理员复核确认。"))
+    # The same two-person rule as a death revocation: the reporter gets a 403.
+    second_person_check(recorded_by_id=r.reported_by_id, confirmer=staff, office_id=r.pensioner.street_office_id)
     pensioner_mark_deceased(pensioner=r.pensioner, death_date=r.death_date, today=today, source="staff_report",
                             evidence_ref=r.evidence_ref, actor=staff)
     r.state, r.confirmed_by, r.decided_at = DeathReport.State.CONFIRMED, staff, timezone.now()
@@ -275,6 +276,8 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
     """The current filtered queue as .xlsx (write-only workbook: constant memory)."""
     from openpyxl import Workbook
 
+    from certification.spreadsheets import xlsx_row
+
     from .selectors import queue_rows
 
     unmask = user.has_perm("certification.unmask_pii")
@@ -288,7 +291,8 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
         nonlocal count
         for r in queue_rows(batch, today=today):
             p = r.pensioner
-            ws.append([
+            # Names and phones come from the roster: written as text, never as formulas (DESIGN §7).
+            ws.append(xlsx_row(ws, [
                 p.name,
                 p.id_number if unmask else idnumber.mask(p.id_number),
                 p.phone if unmask else idnumber.mask_phone(p.phone),
@@ -296,7 +300,7 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
                 STATUS_LABELS.get(p.status, p.status), p.valid_until, r.days_left, r.reminders_sent,
                 timezone.localtime(r.last_contact_at).strftime("%Y-%m-%d %H:%M") if r.last_contact_at else "",
                 r.last_outcome_label, "是" if p.phone_invalid else "",
-            ])
+            ]))
             count += 1
         batch.clear()
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "certification.dashboards",  # issue 4: administrator dashboards
     "certification.staff",  # issue 5: street-office warning queue
     "certification.faces",  # issue 6: face certification
+    "certification.cases",  # issue 10: appeals, death verification and revocation cases
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # ---- Domain settings (DESIGN §2) -------------------------------------------
 CERT_CYCLE_MONTHS = env.int("CERT_CYCLE_MONTHS", default=12)
 CERT_WARNING_MONTHS = env.int("CERT_WARNING_MONTHS", default=3)
+# Working days the street office has to answer an appeal or work a death case (issue 10).
+CASE_ANSWER_WORKING_DAYS = env.int("CASE_ANSWER_WORKING_DAYS", default=3)
 # Reminder days during warning: every N days, and N days before suspension.
 CERT_REMINDER_EVERY_DAYS = env.int("CERT_REMINDER_EVERY_DAYS", default=30)
 CERT_REMINDER_BEFORE_SUSPENSION_DAYS = env.int("CERT_REMINDER_BEFORE_SUSPENSION_DAYS", default=7)

@@ -107,7 +107,7 @@ def test_death_report_and_confirmation_by_a_second_person_through_the_api(w):
                                    {"death_date": "2026-11-01", "evidence_ref": "D-9"}, format="json")
     assert rep.status_code == 201 and rep.json()["status"] == "warning"
     same = _client(w["staff"]).post(f"/api/v1/staff/death-reports/{rep.json()['id']}/confirm/", format="json")
-    assert same.status_code == 400
+    assert same.status_code == 403  # the two-person rule (certification.two_person)
     other = _client(w["staff2"]).post(f"/api/v1/staff/death-reports/{rep.json()['id']}/confirm/", format="json")
     assert other.status_code == 200 and other.json()["status"] == "deceased"
 

@@ -177,7 +177,7 @@ def _date_verdict(text: str, today: dt.date) -> tuple[dt.date | None, str, str]:
     return day, day.isoformat(), ""
 
 
-def _is_jsonl(path: Path, first_line: str) -> bool:
+def is_jsonl(path: Path, first_line: str) -> bool:
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         return True
     return first_line.lstrip().startswith("{")
@@ -205,10 +205,10 @@ def read_feed(path: Path, *, encoding: str, today: dt.date) -> Iterator[Row | Ba
             first_text = first.decode(codec)
         except UnicodeDecodeError as exc:
             raise FeedFormatError("首行无法按所选编码读取") from exc
-        if _is_jsonl(path, first_text):
+        if is_jsonl(path, first_text):
             rows = _read_jsonl(fh, first_text, codec, today)
         else:
-            rows = _read_csv(fh, _csv_header(first_text), codec, today)
+            rows = _read_csv(fh, csv_header(first_text), codec, today)
     except BaseException:
         fh.close()
         raise
@@ -220,7 +220,7 @@ def _closing(fh, rows: Iterator[Row | BadRow]) -> Iterator[Row | BadRow]:  # typ
         yield from rows
 
 
-def _csv_header(header_text: str) -> list[str]:
+def csv_header(header_text: str) -> list[str]:
     header = [h.strip().lower() for h in next(csv.reader([header_text]), [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -242,20 +242,24 @@ def _read_csv(fh, header: list[str], codec: str, today: dt.date) -> Iterator[Row
             continue
         if not text.strip():
             continue
-        # Fast path: feeds rarely quote; csv only for lines that do.
-        if '"' in text:
-            try:
-                fields = next(csv.reader([text], strict=True))
-            except csv.Error:
-                yield BadRow(line, f"{R_MALFORMED}：引号不匹配", text)
-                continue
-        else:
-            fields = text.split(",")
-        if len(fields) != width:
-            yield BadRow(line, f"{R_MALFORMED}：应有{width}列，实有{len(fields)}列", text)
-            continue
-        yield validate(line, fields[i_id], fields[i_date], fields[i_ref],
-                       fields[i_name] if i_name >= 0 else "", today, text)
+        yield csv_line(line, text, width, i_id, i_date, i_ref, i_name, today)
+
+
+def csv_line(line: int, text: str, width: int, i_id: int, i_date: int, i_ref: int, i_name: int,
+             today: dt.date) -> Row | BadRow:
+    """One non-blank CSV data line (0-based column positions; i_name -1 when absent)."""
+    # Fast path: feeds rarely quote; csv only for lines that do.
+    if '"' in text:
+        try:
+            fields = next(csv.reader([text], strict=True))
+        except csv.Error:
+            return BadRow(line, f"{R_MALFORMED}：引号不匹配", text)
+    else:
+        fields = text.split(",")
+    if len(fields) != width:
+        return BadRow(line, f"{R_MALFORMED}：应有{width}列，实有{len(fields)}列", text)
+    return validate(line, fields[i_id], fields[i_date], fields[i_ref],
+                    fields[i_name] if i_name >= 0 else "", today, text)
 
 
 def _read_jsonl(fh, first_text: str, codec: str, today: dt.date) -> Iterator[Row | BadRow]:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import logging
@@ -18,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from certification import rules
 from certification.models import Pensioner, User
+from certification.private_files import open_private, private_dir
+from certification.spreadsheets import csv_writer
 
-from . import parsing
+from . import parsing, pgimport
 from .locks import evidence_write_lock_shared
 from .matching import set_local_work_mem
 from .models import Evidence, EvidenceBatch, EvidenceSource, PartnerToken
@@ -111,18 +112,36 @@ def evidence_import(
 
     errors_rel = f"feeds/errors/batch-{batch.pk}-errors.csv"
     errors_path = Path(settings.MEDIA_ROOT) / errors_rel
-    errors_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(errors_path.parent)
     counter = _Counter()
     try:
-        with errors_path.open("w", encoding="utf-8-sig", newline="") as err_fh:
-            writer = csv.writer(err_fh)
+        # CSV on PostgreSQL: the bytes COPYed raw and checked in SQL (bigdata/pgimport.py).
+        # JSON Lines, SQLite, and files COPY refuses: parsed and checked here, row by row.
+        layout = pgimport.header_layout(path, encoding) if connection.vendor == "postgresql" else None
+        # Owner-only, and the raw rows defused: never a formula in Excel (DESIGN §7).
+        with open_private(errors_path, "w", encoding="utf-8-sig", newline="") as err_fh:
+            writer = csv_writer(err_fh)
             writer.writerow(["line", "reason", "raw"])
-            good = _good_rows(parsing.read_feed(path, encoding=encoding, today=today), writer, counter, progress)
             with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    inserted, linked = _stage_and_insert_pg(good, source_id=source.pk, batch_id=batch.pk)
+                outcome = None
+                if layout is not None:
+                    _import_locks(source.pk)
+                    try:
+                        outcome = pgimport.import_file(path=path, encoding=encoding, layout=layout,
+                                                       source_id=source.pk, batch_id=batch.pk, today=today,
+                                                       errors_fh=err_fh)
+                    except pgimport.FallBack as exc:
+                        logger.info("import batch %s: the Python path (%s)", batch.pk, exc)
+                if outcome is not None:
+                    counter.good, counter.bad = outcome.rows - outcome.rejected, outcome.rejected
+                    inserted, linked = outcome.inserted, outcome.linked
                 else:
-                    inserted, linked = _stage_and_insert_portable(good, source_id=source.pk, batch_id=batch.pk)
+                    good = _good_rows(parsing.read_feed(path, encoding=encoding, today=today), writer, counter,
+                                      progress)
+                    if connection.vendor == "postgresql":
+                        inserted, linked = _stage_and_insert_pg(good, source_id=source.pk, batch_id=batch.pk)
+                    else:
+                        inserted, linked = _stage_and_insert_portable(good, source_id=source.pk, batch_id=batch.pk)
     except parsing.FeedFormatError as exc:
         errors_path.unlink(missing_ok=True)
         EvidenceBatch.objects.filter(pk=batch.pk).update(
@@ -220,7 +239,18 @@ def _insert_from_stage_sql(order: str) -> str:
     )
 
 
+def _import_locks(source_id: int) -> None:
+    """Taken before an import writes evidence, until its transaction ends."""
+    set_local_work_mem()
+    with connection.cursor() as cur:
+        evidence_write_lock_shared(cur)
+        # Imports of one source take turns, so "the first line of a repeated source_ref
+        # wins" and the bucket counts are about this file alone.
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK_CLASS, source_id])
+
+
 def _stage_and_insert_pg(rows: Iterator[parsing.Row], *, source_id: int, batch_id: int) -> tuple[int, int]:
+    """The Python-checked rows, COPYed into staging and inserted (JSON Lines, or a file COPY refused)."""
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS pg_temp.bigdata_stage")
@@ -233,29 +263,15 @@ def _stage_and_insert_pg(rows: Iterator[parsing.Row], *, source_id: int, batch_i
         )
         cur.execute("ANALYZE bigdata_stage")
         staged = time.perf_counter()
-        set_local_work_mem()
-        evidence_write_lock_shared(cur)
-        # Imports of one source take turns, so the anti-join below sees every row that
-        # could conflict, and the insert needs no per-row ON CONFLICT speculation (which
-        # doubled its cost: docs/performance.md).
-        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK_CLASS, source_id])
-        insert = (
-            f"WITH ins AS (INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, batch_id) "
-            f"SELECT %(src)s, s.source_ref, s.id_number, s.name, s.event_date, p.id, %(batch)s "
-            f"FROM bigdata_stage s LEFT JOIN {_P} p ON p.id_number = s.id_number "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {_E} e WHERE e.source_id = %(src)s AND e.source_ref = s.source_ref) "
-            f"RETURNING pensioner_id) SELECT count(*), count(pensioner_id) FROM ins"
-        )
-        params = {"src": source_id, "batch": batch_id}
-        try:
-            with transaction.atomic():
-                cur.execute(insert, params)
-        except IntegrityError:
-            # The file repeats a source_ref (rare): keep each one's first line, then insert.
-            cur.execute("DELETE FROM bigdata_stage s USING bigdata_stage f "
-                        "WHERE f.source_ref = s.source_ref AND f.line < s.line")
-            cur.execute(insert, params)
+        _import_locks(source_id)
+        # No plan may hinge on the evidence table's statistics: the duplicate check is
+        # the unique index (ON CONFLICT), and joins are hashed (the planner trap,
+        # docs/performance.md).
+        cur.execute("SET LOCAL enable_nestloop = off")
+        cur.execute(f"WITH ins AS ({_insert_from_stage_sql('ORDER BY s.line')} RETURNING pensioner_id) "
+                    f"SELECT count(*), count(pensioner_id) FROM ins", [source_id, batch_id])
         inserted, linked = cur.fetchone()
+        cur.execute("SET LOCAL enable_nestloop TO DEFAULT")
         cur.execute("DROP TABLE pg_temp.bigdata_stage")
         logger.info("import batch %s: parse+COPY %.2f s, insert %.2f s", batch_id, staged - started,
                     time.perf_counter() - staged)

@@ -108,11 +108,11 @@ def test_a_feed_row_with_a_full_width_bad_number_gives_the_real_reason(tmp_path,
 
 
 def test_pensioner_sign_in_with_a_full_width_number_reaches_the_same_person(client, sent_sms):
-    p = PensionerFactory(id_number=number_ending_in("X"), phone="13911112222")
+    p = PensionerFactory(id_number=number_ending_in("X"), phone="13911117777")
     resp = client.post(reverse("certification:pensioner_login"), {"id_number": full_width(p.id_number).strip()})
     assert resp.status_code == 302
     [sms] = sent_sms()
-    assert sms["phone"] == "13911112222"
+    assert sms["phone"] == "13911117777"
     assert client.session["signin_id_number"] == p.id_number
 
 

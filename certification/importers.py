@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 
 from . import idnumber, rules
 from .models import Community, Pensioner, SpecialGroup, StreetOffice
+from .private_files import open_private, private_dir
+from .spreadsheets import csv_writer
 
 REQUIRED = ("id_number", "name", "phone", "street_office", "monthly_amount", "valid_until")
 OPTIONAL = ("community", "special_group")
@@ -226,10 +228,11 @@ def _upsert(batch: dict[str, Pensioner], today: dt.date, result: ImportResult) -
 
 def _write_errors(errors: list[tuple[int, str]], errors_dir: Path | None, stem: str) -> Path:
     errors_dir = errors_dir or Path(settings.MEDIA_ROOT) / "errors"
-    errors_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(errors_dir)
     path = errors_dir / f"{stem}-errors-{timezone.now():%Y%m%d%H%M%S%f}.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+    # Owner-only, and values defused: reasons quote the rejected row's fields (DESIGN §7).
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv_writer(fh)
         w.writerow(["line", "reason"])
         w.writerows(errors)
     return path

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from certification.private_files import open_private
+
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +51,8 @@ class FileTransport(Transport):
     name = "file"
 
     def notify(self, *, phone: str, text: str) -> SendResult:
-        with open(settings.SMS_FILE_PATH, "a", encoding="utf-8") as fh:
+        # Owner-only (0600): every line holds a phone number and the message (DESIGN §7).
+        with open_private(settings.SMS_FILE_PATH, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({"at": timezone.now().isoformat(), "phone": phone, "text": text}, ensure_ascii=False) + "\n")
         return SendResult(provider_id="file")
 

@@ -26,6 +26,8 @@ from django.db.models import Q
 
 from certification import rules
 from certification.models import BackPayLine, Overpayment, Pensioner
+from certification.private_files import open_private, private_dir
+from certification.spreadsheets import csv_row
 
 HEADER = ["类别代码", "类别", "身份证号", "姓名", "区（市）", "街道", "所属月份", "金额（元）", "说明"]
 SECTION_LABEL = {"pay": "正常发放", "suspended": "暂停发放", "back_pay": "恢复补发", "overpayment": "多发追回"}
@@ -89,13 +91,15 @@ def roster_write(*, first: dt.date, path: Path, excel_text_ids: bool = False) ->
     """Write the CSV (UTF-8 with BOM, so Excel shows the Chinese headers) and return the totals."""
     counts = dict.fromkeys(SECTION_LABEL, 0)
     totals = {k: Decimal(0) for k in SECTION_LABEL}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    private_dir(path.parent)
+    # Owner-only (0600): the roster holds every paid person's ID number (DESIGN §7).
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(HEADER)
         for section, row in roster_rows(first):
             counts[section] += 1
             totals[section] += Decimal(row[5])
+            row = csv_row(row)  # names and offices are data, never formulas (DESIGN §7)
             if excel_text_ids:
                 # Excel turns 18 digits into 3.7E+17 and drops digits; ="…" keeps it text.
                 row = [f'="{row[0]}"', *row[1:]]

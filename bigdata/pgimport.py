@@ -50,6 +50,7 @@ import psycopg2
 from django.db import DatabaseError, connection, transaction
 
 from certification.models import Pensioner
+from certification.spreadsheets import sql_csv_text
 
 from . import parsing
 from .models import Evidence
@@ -272,7 +273,9 @@ def import_file(*, path: Path, encoding: str, layout: Layout, source_id: int, ba
         blank, rejected = cur.fetchone()
         if rejected:
             cur.cursor.copy_expert(
-                f"COPY (SELECT line, reason, raw FROM {rest} WHERE NOT blank AND reason IS NOT NULL ORDER BY line) "
+                # The raw rows defused: never a formula in Excel (DESIGN §7).
+                f"COPY (SELECT line, reason, {sql_csv_text('raw')} FROM {rest} WHERE NOT blank AND reason IS NOT NULL "
+                f"ORDER BY line) "
                 f"TO STDOUT WITH (FORMAT csv)", _TextSink(errors_fh))
         rows = data_lines - blank
         inserted = fast_inserted + rest_inserted

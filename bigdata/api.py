@@ -20,6 +20,8 @@ from rest_framework import (
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from certification.accounts.tokens import ExpiringTokenAuthentication
+
 from .models import EvidenceBatch, PartnerToken
 from .services import feed_upload, partner_token_authenticate
 
@@ -104,7 +106,8 @@ def _batches_for(request: Request):  # type: ignore[no-untyped-def]
     return qs
 
 
-AUTH = [PartnerTokenAuthentication, authentication.TokenAuthentication, authentication.SessionAuthentication]
+# Staff tokens are the portal's expiring knox tokens (issue 13 item 10).
+AUTH = [PartnerTokenAuthentication, ExpiringTokenAuthentication, authentication.SessionAuthentication]
 
 
 class BatchListCreate(generics.ListCreateAPIView):

@@ -1,8 +1,17 @@
 """Sign-in by a 6-digit SMS code, for pensioners (ID number) and relatives (phone).
 
-Only an HMAC of the code is stored. A code expires (SMS_CODE_TTL_SECONDS), allows
-SMS_CODE_MAX_ATTEMPTS tries, and sending is rate-limited per subject. Answers never
-reveal whether an ID number exists.
+Nothing is given away (DESIGN §7, issue 13 items 1 and 2):
+- every ID number gets the same answer with the same work: known, unknown, deceased,
+  or asked again within 60 s. Unknown and deceased IDs get a *decoy* code row (no
+  phone, a hash nothing matches), so the per-ID limits and the lock-out after wrong
+  codes behave identically for them;
+- the code goes out through the notifications outbox on commit (a worker sends it;
+  sign-in codes skip the quiet hours), so the SMS gateway's latency is not in the answer;
+- limits: per ID number (SMS_CODE_SENDS_PER_HOUR codes, SMS_CODE_MAX_ATTEMPTS tries per
+  code, a lock after SIGNIN_LOCK_AFTER_FAILURES wrong codes in SIGNIN_LOCK_WINDOW_HOURS),
+  per client address, and overall (SignInEvent rows).
+
+Only an HMAC of the code is stored.
 """
 
 from __future__ import annotations
@@ -11,18 +20,23 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from notifications.transports import TransportError, get_transport
+from notifications.services import outbox_enqueue
 
+from .accounts.models import SignInEvent
 from .models import Pensioner, Role, SmsCode, User
 from .rules import Status
+
+SIGNIN_TEMPLATE = "signin_code"
+# A hash no code can have: the decoy row of an ID number that gets no SMS.
+DECOY_HASH = "-"
 
 
 class SignInError(Exception):
@@ -33,35 +47,84 @@ def _hash(code: str, subject: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{subject}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class CodeSent:
-    masked_phone: str
+def _wrong_codes(*, subject: str, purpose: str, now: dt.datetime) -> int:
+    """Wrong codes entered for this subject within the lock window (every try but a success)."""
+    agg = SmsCode.objects.filter(
+        subject=subject, purpose=purpose,
+        created_at__gte=now - dt.timedelta(hours=settings.SIGNIN_LOCK_WINDOW_HOURS),
+    ).aggregate(tries=Sum("attempts"), ok=Count("used_at"))
+    return (agg["tries"] or 0) - agg["ok"]
 
 
-def sms_code_issue(*, subject: str, purpose: str, phone: str) -> None:
-    """Create and send a code. Raises SignInError when rate-limited."""
+def subject_locked(*, subject: str, purpose: str, now: dt.datetime | None = None) -> bool:
+    return _wrong_codes(subject=subject, purpose=purpose, now=now or timezone.now()) >= settings.SIGNIN_LOCK_AFTER_FAILURES
+
+
+LOCKED_MESSAGE = gettext_noop("验证码输错次数太多，暂时不能用短信登录。请 24 小时后再试，或到街道社保窗口办理，咨询电话 12333")
+
+
+def _address_or_none(client_address: str) -> str | None:
+    return client_address or None
+
+
+def _event_limit(*, kind: str, client_address: str, per_address_hour: int, now: dt.datetime) -> None:
+    """Record one event; raise when this address (last hour) or everyone (last minute, code
+    requests only) is over the limit. These limits do not depend on the ID number asked for."""
+    address = _address_or_none(client_address)
+    if address is not None and SignInEvent.objects.filter(
+        kind=kind, client_address=address, created_at__gte=now - dt.timedelta(hours=1)
+    ).count() >= per_address_hour:
+        raise SignInError(_("这台设备请求太频繁，请一小时后再试，或拨打 12333"))
+    if kind == SignInEvent.Kind.CODE_REQUEST and SignInEvent.objects.filter(
+        kind=kind, created_at__gte=now - dt.timedelta(minutes=1)
+    ).count() >= settings.SIGNIN_CODES_PER_MINUTE:
+        raise SignInError(_("现在登录的人很多，请一分钟后再试"))
+    SignInEvent.objects.create(kind=kind, client_address=address, created_at=now)
+
+
+@transaction.atomic
+def sms_code_issue(*, subject: str, purpose: str, phone: str, client_address: str = "",
+                   pensioner_id: int | None = None) -> None:
+    """Create a code for `subject` and queue its SMS to `phone` ("" for a decoy: no SMS).
+
+    Raises SignInError only for limits that every subject meets the same way. A repeat
+    within 60 s of the last code silently keeps that code (the same answer as a send).
+    """
     now = timezone.now()
+    _event_limit(kind=SignInEvent.Kind.CODE_REQUEST, client_address=client_address,
+                 per_address_hour=settings.SIGNIN_CODES_PER_ADDRESS_PER_HOUR, now=now)
+    if subject_locked(subject=subject, purpose=purpose, now=now):
+        raise SignInError(_(LOCKED_MESSAGE))
     recent = SmsCode.objects.filter(subject=subject, purpose=purpose, created_at__gte=now - dt.timedelta(hours=1))
     if recent.count() >= settings.SMS_CODE_SENDS_PER_HOUR:
         raise SignInError(_("验证码发送太频繁，请一小时后再试"))
     if recent.filter(created_at__gte=now - dt.timedelta(seconds=60)).exists():
-        raise SignInError(_("验证码已发送，请等待 60 秒后再重新获取"))
+        return
     code = f"{secrets.randbelow(1_000_000):06d}"
-    SmsCode.objects.create(
-        phone=phone, purpose=purpose, subject=subject, code_hash=_hash(code, subject),
+    row = SmsCode.objects.create(
+        phone=phone, purpose=purpose, subject=subject,
+        code_hash=_hash(code, subject) if phone else DECOY_HASH,
         expires_at=now + dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
     )
-    minutes = settings.SMS_CODE_TTL_SECONDS // 60
-    try:
-        get_transport().notify(phone=phone, text=f"【青岛社保】您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。")
-    except TransportError:
-        raise SignInError(_("短信发送失败，请稍后再试，或拨打 12333")) from None
+    if phone:
+        outbox_enqueue(
+            phone=phone, template=SIGNIN_TEMPLATE, pensioner_id=pensioner_id, dedup_key=f"signin-code:{row.pk}",
+            context={"code": code, "minutes": settings.SMS_CODE_TTL_SECONDS // 60},
+        )
 
 
-def sms_code_verify(*, subject: str, purpose: str, code: str) -> bool:
-    """True once for the right, unexpired code; every try counts against the limit."""
+def sms_code_verify(*, subject: str, purpose: str, code: str, client_address: str = "") -> bool:
+    """True once for the right, unexpired code; every try counts against the limits.
+
+    Raises SignInError when the subject is locked or the address has guessed too often.
+    """
     code = (code or "").strip()
     now = timezone.now()
+    with transaction.atomic():
+        _event_limit(kind=SignInEvent.Kind.CODE_GUESS, client_address=client_address,
+                     per_address_hour=settings.SIGNIN_GUESSES_PER_ADDRESS_PER_HOUR, now=now)
+    if subject_locked(subject=subject, purpose=purpose, now=now):
+        raise SignInError(_(LOCKED_MESSAGE))
     with transaction.atomic():
         row = (
             SmsCode.objects.select_for_update()
@@ -78,26 +141,27 @@ def sms_code_verify(*, subject: str, purpose: str, code: str) -> bool:
         return True
 
 
-def pensioner_code_request(*, id_number: str) -> None:
-    """Send a code to the phone on file. Unknown or deceased IDs send nothing, silently."""
-    p = Pensioner.objects.filter(id_number=id_number).exclude(status=Status.DECEASED).first()
-    if p is None or not p.phone:
-        # Same answer as success: the form must not reveal who is on the roster.
-        return
-    sms_code_issue(subject=id_number, purpose="pensioner", phone=p.phone)
+def pensioner_code_request(*, id_number: str, client_address: str = "") -> None:
+    """Queue a code to the phone on file. Unknown or deceased IDs get a decoy: same answer, no SMS."""
+    p = Pensioner.objects.filter(id_number=id_number).exclude(status=Status.DECEASED).only("pk", "phone").first()
+    phone = p.phone if p is not None and p.phone else ""
+    sms_code_issue(subject=id_number, purpose="pensioner", phone=phone, client_address=client_address,
+                   pensioner_id=p.pk if phone else None)
 
 
-def pensioner_sign_in(*, id_number: str, code: str) -> User:
+def pensioner_sign_in(*, id_number: str, code: str, client_address: str = "") -> User:
     # Verify outside the account transaction: a failed try must still count.
-    if not sms_code_verify(subject=id_number, purpose="pensioner", code=code):
+    if not sms_code_verify(subject=id_number, purpose="pensioner", code=code, client_address=client_address):
         raise SignInError(_("验证码不正确或已过期，请重新获取"))
     return _pensioner_account(id_number)
 
 
 @transaction.atomic
 def _pensioner_account(id_number: str) -> User:
-    p = Pensioner.objects.exclude(status=Status.DECEASED).get(id_number=id_number)
-    user, _ = User.objects.get_or_create(
+    p = Pensioner.objects.exclude(status=Status.DECEASED).filter(id_number=id_number).first()
+    if p is None:  # died between the code and its use
+        raise SignInError(_("验证码不正确或已过期，请重新获取"))
+    user, _created = User.objects.get_or_create(
         pensioner=p, defaults={"username": f"p{p.id_number}", "role": Role.PENSIONER, "first_name": p.name}
     )
     if user.role != Role.PENSIONER:
@@ -109,13 +173,13 @@ def _pensioner_account(id_number: str) -> User:
     return user
 
 
-def relative_code_request(*, phone: str) -> None:
-    sms_code_issue(subject=phone, purpose="relative", phone=phone)
+def relative_code_request(*, phone: str, client_address: str = "") -> None:
+    sms_code_issue(subject=phone, purpose="relative", phone=phone, client_address=client_address)
 
 
-def relative_sign_in(*, phone: str, code: str, name: str = "") -> User:
+def relative_sign_in(*, phone: str, code: str, name: str = "", client_address: str = "") -> User:
     """A relative's account is their verified phone; it is created on first sign-in."""
-    if not sms_code_verify(subject=phone, purpose="relative", code=code):
+    if not sms_code_verify(subject=phone, purpose="relative", code=code, client_address=client_address):
         raise SignInError(_("验证码不正确或已过期，请重新获取"))
     return _relative_account(phone, name)
 

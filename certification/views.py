@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import idnumber, rules
 from .access import admin_required, pensioner_required, relative_required, staff_required
+from .accounts.addresses import client_address
 from .forms import CodeForm, IdNumberForm, PhoneForm, StaffAuthenticationForm
 from .models import Pensioner, Role
 from .selectors import certification_history, offices_for, pensioners_visible_to
@@ -49,7 +50,7 @@ def pensioner_login(request: HttpRequest) -> HttpResponse:
     form = IdNumberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            pensioner_code_request(id_number=form.cleaned_data["id_number"])
+            pensioner_code_request(id_number=form.cleaned_data["id_number"], client_address=client_address(request))
         except SignInError as exc:
             form.add_error(None, str(exc))
         else:
@@ -66,7 +67,8 @@ def pensioner_login_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = pensioner_sign_in(id_number=id_number, code=form.cleaned_data["code"])
+            user = pensioner_sign_in(id_number=id_number, code=form.cleaned_data["code"],
+                                     client_address=client_address(request))
         except SignInError as exc:
             form.add_error(None, str(exc))
         else:
@@ -84,7 +86,7 @@ def relative_login(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            relative_code_request(phone=form.cleaned_data["phone"])
+            relative_code_request(phone=form.cleaned_data["phone"], client_address=client_address(request))
         except SignInError as exc:
             form.add_error(None, str(exc))
         else:
@@ -102,7 +104,8 @@ def relative_login_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = relative_sign_in(phone=phone, code=form.cleaned_data["code"], name=request.session.get("signin_name", ""))
+            user = relative_sign_in(phone=phone, code=form.cleaned_data["code"], name=request.session.get("signin_name", ""),
+                                    client_address=client_address(request))
         except SignInError as exc:
             form.add_error(None, str(exc))
         else:

@@ -2,7 +2,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Fail closed (DESIGN §7): a worker started without DJANGO_SETTINGS_MODULE gets the production
+# settings (which refuse to start without their secrets), never the debug ones.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -18,6 +17,7 @@ api_v1 = [
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
+    path("account/second-factor/", include("certification.accounts.urls")),  # issue 13: TOTP
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -32,7 +32,5 @@ urlpatterns = [
     path("", include("certification.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served, not even under debug: it holds feed files, errors files and
+# face images, each reached only through a view that checks who is asking (issue 13 item 11).

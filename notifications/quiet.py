@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Sent at any hour: a sign-in code is asked for by the person, who is waiting for it.
+IMMEDIATE_TEMPLATES = frozenset({"signin_code"})
 
 
 def is_quiet(at: dt.datetime) -> bool:
@@ -23,6 +25,10 @@ def is_quiet(at: dt.datetime) -> bool:
     if start > end:  # wraps midnight: 20:00 → 08:00
         return hour >= start or hour < end
     return start <= hour < end
+
+
+def next_allowed_for(template: str, at: dt.datetime) -> dt.datetime:
+    return at if template in IMMEDIATE_TEMPLATES else next_allowed(at)
 
 
 def next_allowed(at: dt.datetime) -> dt.datetime:

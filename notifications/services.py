@@ -64,14 +64,19 @@ def _build(item: OutboxItem, now: dt.datetime, *, phone_invalid: bool = False) -
 
 
 def _kick(message_id: int | None = None) -> None:
-    """Ask a worker to send now. A broker outage only delays: the periodic drain catches up."""
+    """Ask a worker to send now. A broker outage only delays: the periodic drain catches up.
+
+    One publish attempt (retry=False), each socket bounded by REDIS_SOCKET_TIMEOUT: a page
+    that enqueues answers within 2 s even when the Redis host is gone without refusing
+    (docs/reliability.md, drill 10), instead of hanging on the broker.
+    """
     from . import tasks
 
     try:
         if message_id is None:
-            tasks.outbox_drain_task.delay()
+            tasks.outbox_drain_task.apply_async(retry=False)
         else:
-            tasks.outbox_send_task.delay(message_id)
+            tasks.outbox_send_task.apply_async((message_id,), retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker error: the row waits for the drain
         log.warning("outbox kick failed (%s); the periodic drain will send it", type(exc).__name__)
 

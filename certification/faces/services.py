@@ -336,11 +336,44 @@ def attempt_dispatch(*, attempt: FaceAttempt) -> FaceAttempt:
     """
     if attempt.state != FaceAttempt.State.PENDING:
         return attempt
-    from .tasks import face_attempt_verify
-
-    face_attempt_verify.delay(attempt.pk)
+    _dispatch(attempt.pk)
     attempt.refresh_from_db()
     return attempt
+
+
+def _dispatch(attempt_id: int) -> bool:
+    """One publish attempt, bounded by REDIS_SOCKET_TIMEOUT; the page never waits on a dead broker.
+
+    On a broker error the attempt stays pending (its frames are stored) and
+    attempts_redispatch sends it again once the broker answers (docs/reliability.md, drill 10).
+    """
+    from .tasks import face_attempt_verify
+
+    try:
+        face_attempt_verify.apply_async((attempt_id,), retry=False, ignore_result=True)
+    except Exception as exc:  # noqa: BLE001 - any broker error: the pending row waits for the redispatch
+        if face_attempt_verify.app.conf.task_always_eager:
+            raise  # inline: this is the check itself failing, not the broker
+        log.warning("face attempt %s: dispatch failed (%s); attempts_redispatch will send it",
+                    attempt_id, type(exc).__name__)
+        return False
+    return True
+
+
+# A pending attempt this old lost its task (broker down at dispatch, or a worker killed before
+# it claimed the attempt): send it again. The check claims PENDING with a conditional update,
+# so a second task for the same attempt does nothing.
+PENDING_REDISPATCH_AFTER = dt.timedelta(seconds=60)
+REDISPATCH_BATCH = 200
+
+
+def attempts_redispatch(*, now: dt.datetime | None = None) -> int:
+    """Beat, every minute: re-send the check of attempts left pending. Returns how many were sent."""
+    now = now or timezone.now()
+    ids = list(FaceAttempt.objects.filter(state=FaceAttempt.State.PENDING,
+                                          created_at__lt=now - PENDING_REDISPATCH_AFTER)
+               .order_by("id").values_list("id", flat=True)[:REDISPATCH_BATCH])
+    return sum(1 for pk in ids if _dispatch(pk))
 
 
 def _read_frames(folder: str) -> list[bytes]:

@@ -20,6 +20,12 @@ def bulk_enrolment_task(run_id: int) -> dict[str, int]:
     return {"total": run.total, "enrolled": run.enrolled, "skipped": run.skipped, "errors": len(run.errors)}
 
 
+@shared_task(name="certification.faces.tasks.attempts_redispatch_task", ignore_result=True)
+def attempts_redispatch_task() -> int:
+    """Beat, every minute: attempts whose check was never delivered (broker down at upload)."""
+    return services.attempts_redispatch()
+
+
 @shared_task(name="certification.faces.tasks.frames_purge_task")
 def frames_purge_task() -> int:
     return services.frames_purge()

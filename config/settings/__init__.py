@@ -138,8 +138,17 @@ STORAGES = {
 
 # ---- Redis, cache, Celery -------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis host that is gone (accepts, or drops packets, and never answers) must not hang a
+# page. Broker sockets give up after REDIS_SOCKET_TIMEOUT, cache sockets after
+# REDIS_CACHE_SOCKET_TIMEOUT; pages publish once (no retries) and the API throttles let a
+# request through when the cache fails. So a page that enqueues (a throttle read, one
+# publish) answers within 2 s and the work waits in the outbox (docs/reliability.md, drill 10).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+REDIS_CACHE_SOCKET_TIMEOUT = env.float("REDIS_CACHE_SOCKET_TIMEOUT", default=0.5)
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": REDIS_CACHE_SOCKET_TIMEOUT, "socket_timeout": REDIS_CACHE_SOCKET_TIMEOUT}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": REDIS_CACHE_OPTIONS}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -155,7 +164,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"certification.faces.tasks.*": {"queue": "face"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# visibility_timeout: an unacknowledged task (its worker's main process died) is redelivered
+# after this long; the drills set it short (CELERY_VISIBILITY_TIMEOUT) to show it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
 
 # ---- Domain settings (DESIGN §2) -------------------------------------------
 CERT_CYCLE_MONTHS = env.int("CERT_CYCLE_MONTHS", default=12)
@@ -213,9 +230,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+    "DEFAULT_THROTTLE_CLASSES": [  # the stock ones, letting requests through while Redis is gone
+        "certification.throttling.AnonThrottle",
+        "certification.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
@@ -272,6 +289,12 @@ CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
 # backoff is over, or that waited out the SMS quiet hours.
 CELERY_BEAT_SCHEDULE["notifications-outbox-drain"] = {
     "task": "notifications.tasks.outbox_drain_task",
+    "schedule": 60.0,
+}
+# Every minute: face checks whose task never reached the broker (Redis gone at upload)
+# are sent again; the attempt row with its stored frames is the outbox.
+CELERY_BEAT_SCHEDULE["face-attempts-redispatch"] = {
+    "task": "certification.faces.tasks.attempts_redispatch_task",
     "schedule": 60.0,
 }
 

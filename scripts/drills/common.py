@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
 BIN = ROOT / ".venv" / "bin"
 PG = os.environ.get("DRILL_PG", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("DRILL_REDIS", "redis://127.0.0.1:6379/5")
+REDIS = os.environ.get("DRILL_REDIS", "redis://127.0.0.1:6379/9")
 WORK = ROOT / "var" / "drills"
 WORK.mkdir(parents=True, exist_ok=True)
 
@@ -189,3 +189,76 @@ def _day(days_before: int) -> str:
     import datetime as dt
 
     return (dt.date(2026, 11, 20) - dt.timedelta(days=days_before)).isoformat()
+
+
+# ---- Private services the new drills start and stop (never the shared ones) ----------------
+
+BLACKHOLE = """
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(128)
+s.settimeout(1)
+held, end = [], time.monotonic() + float(sys.argv[2])
+print("listening", flush=True)
+while time.monotonic() < end:  # bounded: gone after its lifetime even if the drill dies
+    try:
+        held.append(s.accept()[0])  # accept, then never read nor answer
+    except OSError:
+        pass
+"""
+
+
+def blackhole_start(port: int, lifetime: float = 600) -> subprocess.Popen:
+    """A loopback listener that accepts connections and never answers: a Redis host that is gone."""
+    proc = subprocess.Popen([PY, "-c", BLACKHOLE, str(port), str(lifetime)], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    return proc
+
+
+def redis_start(port: int) -> None:
+    """A private redis-server on `port` (no persistence); the shared 6379 is never touched."""
+    subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--daemonize", "yes", "--pidfile", str(WORK / f"redis{port}.pid"),
+                    "--logfile", str(WORK / f"redis{port}.log")], check=True)
+    for _ in range(100):
+        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"private redis on {port} did not start")
+
+
+def redis_stop(port: int) -> None:
+    """Shut down the private redis-server this drill started on `port` (by its port, never by name)."""
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
+
+
+def worker_start(env: dict[str, str], logfile: Path, *, queues: str = "default", name: str = "drill",
+                 pool: str = "prefork", concurrency: int = 1) -> subprocess.Popen:
+    """A Celery worker this drill owns (its PID is the Popen's); waits until it says ready."""
+    logfile.write_text("")
+    proc = start([str(BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h", "--pool", pool,
+                  "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+                 logfile, env)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if "ready." in logfile.read_text(errors="replace"):
+            return proc
+        if proc.poll() is not None:
+            raise RuntimeError(logfile.read_text(errors="replace")[-3000:])
+        time.sleep(0.3)
+    raise RuntimeError("worker not ready in 90 s")
+
+
+def wait_for(predicate, *, timeout: float, every: float = 0.5, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy, at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError(f"{what} not reached in {timeout:.0f} s")

@@ -60,9 +60,9 @@ def main() -> None:
                        env={**os.environ, "DATABASE_URL": URL}, capture_output=True)
         manage(URL, "run_nightly", "--today", "2026-11-20")
         token = subprocess.run([PY, "manage.py", "shell", "-c",
-                                "from certification.models import User; from rest_framework.authtoken.models import Token;"
+                                "from certification.models import User; from certification.accounts.tokens import api_token_issue;"
                                 "u=User.objects.create_user('drill-admin', role='admin', password='x-Drill-42');"
-                                "print(Token.objects.create(user=u).key)"],
+                                "print(api_token_issue(user=u))"],
                                cwd=ROOT, env={**os.environ, "DATABASE_URL": URL}, capture_output=True, text=True,
                                check=True).stdout.strip().splitlines()[-1]
         env = {**os.environ, "DATABASE_URL": URL, "REDIS_URL": REDIS, "DJANGO_SETTINGS_MODULE": "config.settings.production",

@@ -16,7 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
+from certification.accounts.tokens import api_token_issue
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -53,7 +53,7 @@ def admin_token(settings):  # type: ignore[no-untyped-def]
     snapshot_build(today=__import__("datetime").date(2026, 11, 20))
     admin = UserFactory(role=Role.ADMIN, username="api-admin")
     UserFactory(role=Role.STAFF, username="api-staff", offices=[office])
-    return Token.objects.create(user=admin).key
+    return api_token_issue(user=admin)
 
 
 def _run(operation, mode, headers, base_url, checks) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """The staff API: queue shape, scope 404s on every endpoint, actions, token auth, no 5xx on junk."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from certification.accounts.tokens import api_token_issue
 from rest_framework.test import APIClient
 
 from certification.models import AuditLog
@@ -22,7 +22,7 @@ def w(time_machine):
 
 def _client(user):
     c = APIClient()
-    c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    c.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
     return c
 
 

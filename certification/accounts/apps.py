@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "certification.accounts"
+    label = "accounts"
+    verbose_name = "登录与安全"

@@ -1,0 +1,139 @@
+"""Drill 10: Redis unreachable rather than refusing; pages that enqueue answer within 2 s.
+
+A dead Redis host does not refuse connections: packets go nowhere, or a proxy
+accepts and never answers. A loopback listener that accepts every connection and
+never replies stands in for it (127.0.0.1:6399). The web process (Django, real
+views and middleware, scripts/drills/outage_pages.py) has REDIS_URL pointing at it
+(broker, cache) and calls the pages that enqueue a task: a staff SMS (3 times) and
+a face certification (session + frames upload). Each must answer (not 500) within
+BOUND_SECONDS = 2 s, and the work must wait: the SMS rows `queued` in the outbox,
+the face attempt `pending` with its frames stored.
+
+Then Redis "comes back": a private redis-server (6389) and a real worker on the
+`default` and `face` queues, and the drill plays beat once (outbox drain, face
+redispatch). Pass: every SMS row `sent` exactly once (one line each in the SMS file)
+and the face attempt decided.
+
+    .venv/bin/python scripts/drills/drill10_redis_blackhole.py
+"""
+# ruff: noqa: S603, S607, S608 - an ops script: fixed commands, our own table names
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from common import (
+    PY,
+    ROOT,
+    WORK,
+    blackhole_start,
+    db_url,
+    env_for,
+    log,
+    populate,
+    query,
+    recreate_db,
+    redis_start,
+    redis_stop,
+    result,
+    stop,
+    wait_for,
+    worker_start,
+)
+
+N = int(os.environ.get("DRILL10_PENSIONERS", "3000"))
+HOLE = 6399
+REDIS_PORT = 6389
+PAGES = str(ROOT / "scripts" / "drills" / "outage_pages.py")
+
+
+def run_drill(url: str, *, media: str, sms: str) -> dict:
+    """The drill on an already populated database; returns the figures and `passed`. Used by the CI copy too."""
+    base = {"MEDIA_ROOT": media, "SMS_FILE_PATH": sms, "SMS_QUIET_START_HOUR": "0", "SMS_QUIET_END_HOUR": "0"}
+    setup = subprocess.run([PY, PAGES, "setup"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                           env=env_for(url, REDIS_URL="", CELERY_BROKER_URL="memory://",
+                                       CELERY_RESULT_BACKEND="cache+memory://", **base))
+    if setup.returncode != 0:
+        raise RuntimeError(setup.stderr[-3000:])
+    ids = json.loads(setup.stdout.strip().splitlines()[-1])
+    hole = blackhole_start(HOLE, lifetime=300)
+    dead = f"redis://127.0.0.1:{HOLE}/0"
+    try:
+        log(f"pages with Redis at {dead} (accepts, never answers)")
+        proc = subprocess.run([PY, PAGES, "pages", json.dumps(ids)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env=env_for(url, REDIS_URL=dead, CELERY_BROKER_URL=dead,
+                                                       CELERY_RESULT_BACKEND=dead, CELERY_TASK_ALWAYS_EAGER="0",
+                                                       **base))
+    finally:
+        stop(hole)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    pages = json.loads(proc.stdout.strip().splitlines()[-1])
+    bound = pages["bound_seconds"]
+    answered = all(x["status"] in (200, 201, 202, 302) for x in pages["sms"] + pages["face"])
+    within = pages["max_seconds"] is not None and pages["max_seconds"] <= bound
+    waiting = (pages["sms_rows"] == {"queued": len(pages["sms"])}
+               and pages["face_attempts"].get("pending", 0) == 1 and len(pages["face"]) == 2)
+
+    log("Redis back: private redis-server, a real worker, one beat tick")
+    broker = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    redis_start(REDIS_PORT)
+    env = env_for(url, REDIS_URL=broker, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker,
+                  CELERY_TASK_ALWAYS_EAGER="0", **base)
+    worker = None
+    try:
+        worker = worker_start(env, WORK / "drill10-worker.log", queues="default,face", name="drill10")
+        # Beat's tick: the drain, and the face redispatch (60 s age in production; "now + 61 s" here).
+        tick = ("import datetime as dt, django; django.setup()\n"
+                "from django.utils import timezone\n"
+                "from notifications.tasks import outbox_drain_task\n"
+                "from certification.faces import services\n"
+                "outbox_drain_task.delay()\n"
+                "print(services.attempts_redispatch(now=timezone.now() + dt.timedelta(seconds=61)))\n")
+        redispatched = int(subprocess.run([PY, "-c", tick], cwd=ROOT, env=env, capture_output=True, text=True,
+                                          check=True, timeout=120).stdout.strip().splitlines()[-1])
+
+        def settled() -> bool:
+            sent = query(url, "SELECT count(*) FROM notifications_message WHERE template = 'staff_message' "
+                              "AND status = 'sent'")[0][0]
+            pending = query(url, "SELECT count(*) FROM faces_faceattempt WHERE state IN ('pending', 'running')")[0][0]
+            return sent == len(pages["sms"]) and pending == 0
+        try:
+            wait_for(settled, timeout=180, what="outbox sent and face attempt decided")
+        except TimeoutError:
+            pass
+    finally:
+        if worker:
+            stop(worker)
+        redis_stop(REDIS_PORT)
+    rows = dict(query(url, "SELECT status, count(*) FROM notifications_message WHERE template = 'staff_message' "
+                           "GROUP BY 1"))
+    attempts = query(url, "SELECT state, passed, reason FROM faces_faceattempt")
+    lines = [json.loads(x) for x in open(sms, encoding="utf-8").read().splitlines() if x.strip()] \
+        if os.path.exists(sms) else []
+    staff_lines = [x for x in lines if "演练短信" in x.get("text", "")]
+    delivered = (rows == {"sent": len(pages["sms"])} and len(staff_lines) == len(pages["sms"])
+                 and len({x["text"] for x in staff_lines}) == len(staff_lines)
+                 and len(attempts) == 1 and attempts[0][0] == "done")
+    return {"passed": answered and within and waiting and delivered, "bound_seconds": bound,
+            "pages_answered": answered, "within_bound": within, "work_waited": waiting, "delivered_after": delivered,
+            "pages": pages, "redispatched": redispatched, "after": {"sms_rows": rows, "sms_lines": len(staff_lines),
+                                                                      "face_attempts": attempts}}
+
+
+def main() -> None:
+    name = "portal_h8_drill10"
+    url = db_url(name)
+    recreate_db(name)
+    log(f"populate {N}")
+    populate(url, N)
+    sms = WORK / "sms10.jsonl"
+    sms.unlink(missing_ok=True)
+    figures = run_drill(url, media=str(WORK / "media10"), sms=str(sms))
+    result("drill10_redis_blackhole", figures.pop("passed"), pensioners=N, **figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from certification.accounts.tokens import api_token_issue
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -26,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from certification.accounts.tokens import api_token_issue
 from certification.dashboards.services import snapshot_build
 from certification.models import Role, StreetOffice
 from tests.factories import PensionerFactory, UserFactory

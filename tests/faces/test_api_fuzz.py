@@ -7,11 +7,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
-from certification.accounts.tokens import api_token_issue
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+
+from certification.accounts.tokens import api_token_issue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

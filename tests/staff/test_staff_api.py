@@ -1,9 +1,9 @@
 """The staff API: queue shape, scope 404s on every endpoint, actions, token auth, no 5xx on junk."""
 
 import pytest
-from certification.accounts.tokens import api_token_issue
 from rest_framework.test import APIClient
 
+from certification.accounts.tokens import api_token_issue
 from certification.models import AuditLog
 from certification.staff import services
 from tests.staff.helpers import TODAY, suspended_person, two_offices, warning_person

@@ -6,8 +6,6 @@ revocation who tries to confirm it gets a 403. Errors are JSON {"code","message"
 
 from __future__ import annotations
 
-from django.http import Http404
-from django.urls import NoReverseMatch
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -17,8 +15,8 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from certification import rules as core_rules
-from certification.models import PUBLIC_KEY_LENGTH, Pensioner, Role
-from certification.selectors import pensioners_visible_to
+from certification.models import Pensioner, Role
+from certification.selectors import pensioner_for_staff
 
 from . import selectors, services
 from .forms import CHANNELS
@@ -42,19 +40,11 @@ def _refused(exc: services.CaseError) -> ValidationError:
 
 
 def _pensioner(request: Request, key: str) -> Pensioner:
-    if len(key) != PUBLIC_KEY_LENGTH or not all(c in "0123456789abcdef" for c in key):
-        raise Http404
-    try:
-        return pensioners_visible_to(request.user).select_related("street_office").get(public_key=key)
-    except Pensioner.DoesNotExist:
-        raise Http404 from None
+    return pensioner_for_staff(request.user, key=key)
 
 
 def pensioner_api_url(request: Request, p: Pensioner) -> str:
-    try:
-        return reverse("api:staff-pensioner", kwargs={"key": p.public_key}, request=request)
-    except NoReverseMatch:  # before the staff API moved to the opaque key
-        return reverse("api:staff-pensioner", kwargs={"id_number": p.id_number}, request=request)
+    return reverse("api:staff-pensioner", kwargs={"key": p.public_key}, request=request)
 
 
 # ---- the list -------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from certification import converters  # noqa: F401 - registers <pkey:…>
+
 from . import views
 
 app_name = "cases"
@@ -12,8 +14,8 @@ urlpatterns = [
     path("staff/cases/appeals/<int:pk>/", views.appeal_detail, name="appeal"),
     path("staff/cases/death-records/<int:pk>/", views.death_record_detail, name="death_record"),
     path("staff/cases/revocations/<int:pk>/", views.revocation_detail, name="revocation"),
-    path("staff/pensioners/<str:key>/appeals/", views.staff_appeal_file, name="staff_appeal_file"),
-    path("staff/pensioners/<str:key>/death-revocations/", views.revocation_create, name="revocation_create"),
+    path("staff/pensioners/<pkey:key>/appeals/", views.staff_appeal_file, name="staff_appeal_file"),
+    path("staff/pensioners/<pkey:key>/death-revocations/", views.revocation_create, name="revocation_create"),
     path("me/appeal/", views.pensioner_appeal, name="pensioner_appeal"),
     path("relative/appeal/", views.relative_appeal, name="relative_appeal"),
 ]

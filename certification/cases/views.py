@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certification import rules as core_rules
 from certification.access import pensioner_required, relative_required, staff_required
-from certification.models import PUBLIC_KEY_LENGTH, Pensioner
-from certification.selectors import pensioners_visible_to
+from certification.models import Pensioner
+from certification.selectors import pensioner_for_staff
 
 from . import exports, selectors, services
 from .forms import (
@@ -37,19 +37,11 @@ PAGE_SIZE = 50
 
 def staff_pensioner_url(p: Pensioner) -> str:
     """The staff record page of a person (opaque key in the URL, never the ID number)."""
-    try:
-        return reverse("staff:pensioner", kwargs={"key": p.public_key})
-    except NoReverseMatch:  # before the staff pages moved to the key
-        return reverse("staff:pensioner", kwargs={"pk": p.pk})
+    return reverse("staff:pensioner", kwargs={"key": p.public_key})
 
 
 def _pensioner_by_key(request: HttpRequest, key: str) -> Pensioner:
-    if len(key) != PUBLIC_KEY_LENGTH or not all(c in "0123456789abcdef" for c in key):
-        raise Http404
-    try:
-        return pensioners_visible_to(request.user).select_related("street_office").get(public_key=key)
-    except Pensioner.DoesNotExist:
-        raise Http404("未找到该人员") from None
+    return pensioner_for_staff(request.user, key=key)
 
 
 # ---- the case list --------------------------------------------------------------------
@@ -236,7 +228,7 @@ def pensioner_appeal(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已提交。街道工作人员会尽快核实，并用短信告诉您结果。"))
             return redirect("certification:pensioner_home")
     return render(request, "cases/appeal_form.html", {
-        "form": form, "p": p, "open": selectors.appeals_of(p).filter(state=Appeal.State.OPEN).first(),
+        "form": form, "p": p, "open": Appeal.objects.filter(pensioner=p, state=Appeal.State.OPEN).first(),
     }, status=400 if request.method == "POST" else 200)
 
 

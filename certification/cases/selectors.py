@@ -39,7 +39,7 @@ def _shape(qs: QuerySet, kind: str, *, opened: object, due: object, state: objec
     return qs.annotate(
         case_kind=Value(kind, output_field=CharField()), case_opened=opened, case_due=due,
         case_state=state, case_office=F("pensioner__street_office_id"),
-    ).values("id", "case_kind", "pensioner_id", "case_office", "case_opened", "case_due", "case_state")
+    ).values("id", "case_kind", "pensioner_id", "case_office", "case_opened", "case_due", "case_state").order_by()
 
 
 def _open_querysets(user: User, kinds: Iterable[str]) -> list[QuerySet]:

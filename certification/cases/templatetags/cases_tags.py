@@ -45,3 +45,9 @@ def staff_pensioner_cases(pensioner: Pensioner) -> dict[str, object]:
 def staff_case_counts(user: User) -> dict[str, object]:
     today = core_rules.today_local()
     return {"case_count_rows": selectors.count_rows(selectors.case_counts(user, today=today))}
+
+
+@register.inclusion_tag("cases/_by_office_panel.html")
+def cases_by_office_panel(user: User) -> dict[str, object]:
+    """The dashboard panel: open and overdue cases by street office (the caller's scope)."""
+    return {"rows": selectors.cases_by_office(user, today=core_rules.today_local())}

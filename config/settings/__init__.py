@@ -6,9 +6,11 @@ switch to PostgreSQL and Redis. Production is `config.settings.production`,
 which refuses to start without its required variables.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,8 +21,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 IS_PRODUCTION = False
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# Dev-only key; production.py requires DJANGO_SECRET_KEY from the environment.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-not-for-production")
+# Dev-only key, public in this repository; production.py requires DJANGO_SECRET_KEY and
+# refuses this one. The dev settings refuse to serve anything but loopback with it (below).
+DEV_SECRET_KEY = "dev-only-insecure-key-not-for-production"  # noqa: S105 - public on purpose
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -33,12 +37,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # issue 13: hashed, expiring API tokens (certification.accounts.ApiToken)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "django_otp",  # issue 13: TOTP second factor for staff and administrators
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
     "certification",
+    "certification.accounts",  # issue 13: tokens, second factor, sign-in limits
     "bigdata",
     "notifications",
     "certification.dashboards",  # issue 4: administrator dashboards
@@ -55,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff/admin: 30 minutes idle, then the second factor (after OTPMiddleware).
+    "certification.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # AxesMiddleware must be last (django-axes docs).
@@ -97,7 +108,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # ASVS 2.1.1: at least 12 characters (only staff and administrators have passwords).
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -105,15 +117,30 @@ LOGIN_URL = "certification:login"
 LOGIN_REDIRECT_URL = "certification:home"
 LOGOUT_REDIRECT_URL = "certification:login"
 
-# django-axes: lock a staff/admin account after repeated password failures.
+# ---- Client address: the proxy's word, not the client's (DESIGN §7) ----------
+# How many reverse proxies in front of the portal append to X-Forwarded-For. 0: the
+# header is ignored and the socket peer is the client. DRF throttles (NUM_PROXIES),
+# django-axes and the sign-in limits all read the address through this one number
+# (certification/accounts/addresses.py).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
+# django-axes: lock a staff/admin account after repeated password failures, keyed by
+# username AND address, so nobody can lock a staff member out from outside; and the
+# street office behind one NAT address is not locked as a whole either.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "certification.accounts.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "certification/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-# Lock by account, not by IP: street offices sit behind one NAT address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# ---- Staff and administrator sessions (ASVS 3.3, DESIGN §7) -------------------
+# The second factor (TOTP, django-otp). Off by default so the demo and the tests sign in
+# with a password only (seed_demo says so); config.settings.production forces it on.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "青岛养老金资格认证"
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -131,6 +158,7 @@ MEDIA_URL = "/media/"
 # Uploaded feeds and photos hold personal data: owner-only, whatever the umask (DESIGN §7).
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -207,11 +235,23 @@ FACE_PROXY_TARGET_PER_HOUR = env.int("FACE_PROXY_TARGET_PER_HOUR", default=5)  #
 
 # ---- Sign-in by SMS code ---------------------------------------------------
 SMS_CODE_TTL_SECONDS = env.int("SMS_CODE_TTL_SECONDS", default=300)
-SMS_CODE_MAX_ATTEMPTS = env.int("SMS_CODE_MAX_ATTEMPTS", default=5)
-SMS_CODE_SENDS_PER_HOUR = env.int("SMS_CODE_SENDS_PER_HOUR", default=5)
+SMS_CODE_MAX_ATTEMPTS = env.int("SMS_CODE_MAX_ATTEMPTS", default=5)  # tries per code
+SMS_CODE_SENDS_PER_HOUR = env.int("SMS_CODE_SENDS_PER_HOUR", default=5)  # codes per ID number
+# An ID number (or relative's phone) locks after this many wrong codes within the window:
+# at most 10 guesses a day instead of 25 an hour (issue 13 item 2).
+SIGNIN_LOCK_AFTER_FAILURES = env.int("SIGNIN_LOCK_AFTER_FAILURES", default=10)
+SIGNIN_LOCK_WINDOW_HOURS = env.int("SIGNIN_LOCK_WINDOW_HOURS", default=24)
+# Per client address (a community centre may sign in a few dozen people an hour).
+SIGNIN_CODES_PER_ADDRESS_PER_HOUR = env.int("SIGNIN_CODES_PER_ADDRESS_PER_HOUR", default=20)
+SIGNIN_GUESSES_PER_ADDRESS_PER_HOUR = env.int("SIGNIN_GUESSES_PER_ADDRESS_PER_HOUR", default=60)
+# Everyone together: caps SMS bombing and the cost of a distributed attack.
+SIGNIN_CODES_PER_MINUTE = env.int("SIGNIN_CODES_PER_MINUTE", default=120)
 
 # ---- Notifications ------------------------------------------------------------
-SMS_TRANSPORT = env.str("SMS_TRANSPORT", default="console")  # console | file | http
+SMS_TRANSPORTS = ("console", "file", "http")
+SMS_TRANSPORT = env.str("SMS_TRANSPORT", default="console")
+if SMS_TRANSPORT not in SMS_TRANSPORTS:
+    raise ImproperlyConfigured(f"SMS_TRANSPORT must be one of {', '.join(SMS_TRANSPORTS)}, not {SMS_TRANSPORT!r}")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=str(VAR_DIR / "sms.log"))
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_API_KEY = env.str("SMS_GATEWAY_API_KEY", default="")
@@ -223,7 +263,8 @@ NOTIFY_BIG_DATA_SUCCESS = env.bool("NOTIFY_BIG_DATA_SUCCESS", default=True)
 # ---- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # knox tokens (hashed, expiring), refused after a password change.
+        "certification.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -234,11 +275,19 @@ REST_FRAMEWORK = {
         "certification.throttling.AnonThrottle",
         "certification.throttling.UserThrottle",
     ],
+    # X-Forwarded-For is read only through the trusted-proxy count (issue 13 item 3).
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
     },
     "EXCEPTION_HANDLER": "certification.api_errors.exception_handler",
+}
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=8)),
+    "TOKEN_LIMIT_PER_USER": 20,
+    "AUTH_HEADER_PREFIX": "Token",  # the DESIGN §4 contract: `Authorization: Token …`
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "养老金资格认证平台 API",
@@ -310,5 +359,55 @@ CELERY_BEAT_SCHEDULE["run-nightly"] = {
     "task": "certification.run_nightly",
     "schedule": crontab(hour=2, minute=0),
 }
+# 03:30: sign-in events older than a day (they feed limits of an hour at most).
+CELERY_BEAT_SCHEDULE["signin-events-purge"] = {
+    "task": "certification.accounts.tasks.signin_events_purge_task",
+    "schedule": crontab(hour=3, minute=30),
+}
 # Beat's nightly task splits matching into pensioner-id chunks shared by all workers.
 NIGHTLY_SCALE_OUT = env.bool("NIGHTLY_SCALE_OUT", default=True)
+
+# ---- Fail closed (DESIGN §7, issue 13 item 11) ---------------------------------
+# These are the debug settings with a public key. wsgi.py and celery.py default to
+# config.settings.production; manage.py defaults here for `make demo` and the tests, so
+# these settings refuse to be a public server: no host but loopback, and runserver
+# only on a loopback address. production.py imports this module and skips the check.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
+
+
+def _refuse_public_debug() -> None:
+    import ipaddress
+    import os
+    import sys
+
+    if os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings") != "config.settings":
+        return
+    if not (DEBUG or SECRET_KEY == DEV_SECRET_KEY):
+        return
+    public = [h for h in ALLOWED_HOSTS if h not in LOOPBACK_HOSTS]
+    if public:
+        raise ImproperlyConfigured(
+            f"config.settings is for development (debug, public dev key) and serves loopback only; "
+            f"DJANGO_ALLOWED_HOSTS has {', '.join(public)}. Use DJANGO_SETTINGS_MODULE=config.settings.production."
+        )
+    argv = sys.argv[1:]
+    if argv[:1] != ["runserver"]:
+        return
+    addr = next((a for a in argv[1:] if not a.startswith("-")), "")
+    host = addr.rpartition(":")[0] if ":" in addr and not addr.startswith("[") else addr.split("]")[0].lstrip("[")
+    if addr.isdigit() or not addr:
+        return  # a bare port: runserver binds 127.0.0.1 (or ::1 with --ipv6)
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ImproperlyConfigured(
+            f"runserver {addr}: the development settings bind loopback only (127.0.0.1). "
+            "A server others can reach runs with config.settings.production."
+        )
+
+
+_refuse_public_debug()

@@ -17,8 +17,19 @@ from . import env  # noqa: E402
 DEBUG = False
 IS_PRODUCTION = True  # seed_demo refuses to run: no demo credentials in production
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random value of at least 50 characters")
+# Placeholders (.env.example's "replace-with-…", the public dev key) are refused, not just short keys.
+_PLACEHOLDER_WORDS = ("replace", "dev-only", "insecure", "changeme", "change-me", "example", "secret-key")
+
+
+def _is_placeholder(value: str) -> bool:
+    return any(word in value.lower() for word in _PLACEHOLDER_WORDS) or len(set(value)) < 10
+
+
+if len(SECRET_KEY) < 50 or _is_placeholder(SECRET_KEY) or SECRET_KEY == DEV_SECRET_KEY:  # noqa: F405
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random value of at least 50 characters, not a placeholder "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {"default": env.db("DATABASE_URL")}
@@ -31,9 +42,23 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 
+# The console transport prints sign-in codes into the logs: never in production. `file` is
+# a sink for a staging box (make prod-local) and needs an explicit SMS_FILE_PATH.
 SMS_TRANSPORT = env.str("SMS_TRANSPORT", default="http")
+if SMS_TRANSPORT not in ("http", "file"):
+    raise ImproperlyConfigured(
+        f"SMS_TRANSPORT={SMS_TRANSPORT!r} is not allowed in production: use http (the SMS gateway), "
+        "or file with SMS_FILE_PATH on a staging box"
+    )
+if SMS_TRANSPORT == "file" and not os.environ.get("SMS_FILE_PATH"):
+    raise ImproperlyConfigured("SMS_TRANSPORT=file in production needs an explicit SMS_FILE_PATH")
 if SMS_TRANSPORT == "http" and not (env.str("SMS_GATEWAY_URL", default="") and env.str("SMS_GATEWAY_API_KEY", default="")):
     raise ImproperlyConfigured("SMS_TRANSPORT=http needs SMS_GATEWAY_URL and SMS_GATEWAY_API_KEY")
+if SMS_TRANSPORT == "http" and "replace" in env.str("SMS_GATEWAY_API_KEY").lower():
+    raise ImproperlyConfigured("SMS_GATEWAY_API_KEY is still the .env.example placeholder")
+
+# Staff and administrators always use the second factor here (DESIGN §7).
+OTP_REQUIRED = True
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

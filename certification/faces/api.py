@@ -9,9 +9,10 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
@@ -50,25 +51,38 @@ class SessionStartSerializer(serializers.Serializer):
 
 class CaptureSerializer(serializers.Serializer):
     fps = serializers.IntegerField()
-    seconds_per_prompt = serializers.FloatField()
-    min_frames = serializers.IntegerField()
+    chunk_frames = serializers.IntegerField(help_text="每攒够这么多张就上传一次")
+    poll_ms = serializers.IntegerField(help_text="每隔多少毫秒问一次下一个动作")
     max_frames = serializers.IntegerField()
     max_frame_bytes = serializers.IntegerField()
 
 
 class SessionSerializer(serializers.Serializer):
     session_id = serializers.CharField()
-    challenge = serializers.ListField(child=serializers.ChoiceField(choices=engine.PROMPTS))
-    prompts = serializers.ListField(child=serializers.CharField())
+    prompts_count = serializers.IntegerField(help_text="动作个数；动作本身要到服务器发出时才能知道")
     expires_at = serializers.DateTimeField()
+    prompt_url = serializers.CharField()
     frames_url = serializers.CharField()
     capture = CaptureSerializer()
 
 
+class PromptSerializer(serializers.Serializer):
+    step = serializers.IntegerField(help_text="0：还没发出动作；之后是第几个动作")
+    of = serializers.IntegerField()
+    prompt = serializers.CharField(allow_blank=True)
+    text = serializers.CharField()
+    done = serializers.BooleanField(help_text="拍摄结束：把最后一批照片带 done=1 上传")
+
+
 class FramesSerializer(serializers.Serializer):
     frames = serializers.ListField(child=serializers.FileField(allow_empty_file=True, use_url=False),
-                                   allow_empty=True, required=False, help_text="JPEG/PNG 照片，按拍摄顺序")
-    mirrored = serializers.BooleanField(required=False, default=False, help_text="照片是否已左右镜像")
+                                   allow_empty=True, required=False,
+                                   help_text="刚拍下的一小批 JPEG/PNG 照片（原始画面，不要镜像），按拍摄顺序")
+    done = serializers.BooleanField(required=False, default=False, help_text="最后一批：提交核验")
+
+
+class ChunkSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
 
 
 class VerdictSerializer(serializers.Serializer):
@@ -78,6 +92,7 @@ class VerdictSerializer(serializers.Serializer):
     message = serializers.CharField()
     valid_until = serializers.DateField(allow_null=True)
     exhausted = serializers.BooleanField()
+    tries_left = serializers.IntegerField()
     result_url = serializers.CharField()
 
 
@@ -97,7 +112,7 @@ def verdict_payload(attempt: FaceAttempt) -> dict[str, Any]:
     v = services.verdict_for(attempt)
     return {
         "attempt_id": attempt.pk, "status": v.status, "reason": v.reason, "message": v.message,
-        "valid_until": v.valid_until, "exhausted": v.exhausted,
+        "valid_until": v.valid_until, "exhausted": v.exhausted, "tries_left": v.tries_left,
         "result_url": reverse("faces:result", args=[attempt.pk]),
     }
 
@@ -106,7 +121,7 @@ class SessionStartView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=SessionStartSerializer, responses={201: SessionSerializer, **ERRORS},
-                   summary="开始一次人脸认证：领取两个随机动作（2 分钟内有效，只能用一次）")
+                   summary="开始一次人脸认证：服务器随后一个一个地发出随机动作（每人同时只有一个）")
     def post(self, request: Request) -> Response:
         try:
             data = request.data
@@ -120,7 +135,7 @@ class SessionStartView(APIView):
         try:
             if d.get("consent_id"):
                 consent = Consent.objects.filter(pk=d["consent_id"], user=request.user).select_related("pensioner").first()
-                if consent is None or consent.sessions.exists():
+                if consent is None or timezone.localdate(consent.given_at) != timezone.localdate():
                     raise FaceApiError("no_consent", "请先阅读并同意授权说明。")
                 _role_check(request, consent.mode)
             else:
@@ -145,28 +160,58 @@ class SessionStartView(APIView):
             raise _denied(exc) from None
         body = {
             "session_id": session.nonce,
-            "challenge": session.challenge,
-            "prompts": services.prompts_text(session.challenge),
+            "prompts_count": len(session.schedule),
             "expires_at": session.expires_at,
+            "prompt_url": reverse("api:faces-prompt", args=[session.nonce]),
             "frames_url": reverse("api:faces-frames", args=[session.nonce]),
             "capture": {
-                "fps": settings.FACE_CAPTURE_FPS, "seconds_per_prompt": settings.FACE_CAPTURE_SECONDS_PER_PROMPT,
-                "min_frames": settings.FACE_MIN_FRAMES, "max_frames": settings.FACE_MAX_FRAMES,
-                "max_frame_bytes": settings.FACE_MAX_FRAME_BYTES,
+                "fps": settings.FACE_CAPTURE_FPS, "chunk_frames": CHUNK_FRAMES, "poll_ms": POLL_MS,
+                "max_frames": settings.FACE_MAX_FRAMES, "max_frame_bytes": settings.FACE_MAX_FRAME_BYTES,
             },
         }
         return Response(SessionSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
+CHUNK_FRAMES = 3  # 600 ms of frames at 5 fps: arrival stamps lag the capture by at most that
+POLL_MS = 400  # the page asks for the current prompt this often: a prompt shows within ~0.5 s of its issue
+
+
+def _nonce_check(session_id: str) -> None:
+    if not NONCE_RE.fullmatch(session_id):  # also keeps NUL bytes and the like away from the database
+        raise FaceApiError("no_session", "这次认证已失效，请重新开始。", 404)
+
+
+class PromptView(APIView):
+    @extend_schema(responses={200: PromptSerializer, 404: OpenApiResponse(ErrorSerializer)},
+                   summary="现在该做哪个动作（只告诉已经发出的动作）")
+    def get(self, request: Request, session_id: str) -> Response:
+        _nonce_check(session_id)
+        try:
+            session = services.session_for(nonce=session_id, user=request.user)
+        except services.FaceDenied as exc:
+            raise _denied(exc) from None
+        now = services.prompt_now(session=session)
+        return Response(PromptSerializer({"step": now.step, "of": now.of, "prompt": now.kind, "text": now.text,
+                                          "done": now.done}).data)
+
+
 class FramesView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # More files than DATA_UPLOAD_MAX_NUMBER_FILES, or a body past the limits, is raised by
+        # Django while DRF reads request.POST for its CSRF check: a 400 with a message, not a 500.
+        if isinstance(exc, TooManyFilesSent):
+            exc = FaceApiError("too_many_frames", f"一次上传的照片太多，最多 {settings.FACE_CHUNK_MAX_FRAMES} 张。")
+        elif isinstance(exc, (SuspiciousOperation, RequestDataTooBig)):
+            exc = FaceApiError("bad_upload", "上传的内容有误或太大。")
+        return super().handle_exception(exc)
+
     @extend_schema(request={"multipart/form-data": FramesSerializer},
-                   responses={200: VerdictSerializer, 202: VerdictSerializer, **ERRORS},
-                   summary="提交拍下的照片，得到认证结果（生产环境可能先返回 pending）")
+                   responses={200: VerdictSerializer, 202: ChunkSerializer, **ERRORS},
+                   summary="边拍边上传一小批照片；最后一批带 done=1，得到认证结果（生产环境可能先是 pending）")
     def post(self, request: Request, session_id: str) -> Response:
-        if not NONCE_RE.fullmatch(session_id):  # also keeps NUL bytes and the like away from the database
-            raise FaceApiError("no_session", "这次认证已失效，请重新开始。", 404)
+        _nonce_check(session_id)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -175,27 +220,36 @@ class FramesView(APIView):
             raise FaceApiError("upload_too_large", "上传的内容太大。")
         try:
             files = request.FILES.getlist("frames")
-            mirrored = str(request.data.get("mirrored", "")).lower() in ("1", "true", "on", "yes")
+            done = str(request.data.get("done", "")).lower() in ("1", "true", "on", "yes")
+        except TooManyFilesSent:
+            raise FaceApiError("too_many_frames", f"一次上传的照片太多，最多 {settings.FACE_CHUNK_MAX_FRAMES} 张。") from None
         except (ParseError, SuspiciousOperation, RequestDataTooBig):
             raise FaceApiError("bad_upload", "上传的内容有误或太大。") from None
-        if len(files) > settings.FACE_MAX_FRAMES:
-            raise FaceApiError("too_many_frames", f"照片太多，最多 {settings.FACE_MAX_FRAMES} 张。")
+        if len(files) > settings.FACE_CHUNK_MAX_FRAMES:
+            raise FaceApiError("too_many_frames", f"一次上传的照片太多，最多 {settings.FACE_CHUNK_MAX_FRAMES} 张。")
         frames: list[bytes] = []
         for f in files:
             if f.size is not None and f.size > settings.FACE_MAX_FRAME_BYTES:
                 raise FaceApiError("file_too_large", "图片文件太大")
             frames.append(f.read())
+        ua = request.headers.get("User-Agent", "")
         try:
-            attempt = services.attempt_create(nonce=session_id, user=request.user, frames=frames,
-                                              user_agent=request.headers.get("User-Agent", ""), mirrored=mirrored)
+            attempt = None
+            if frames:
+                attempt = services.frames_add(nonce=session_id, user=request.user, frames=frames)
+            if not done:
+                if attempt is None:
+                    raise FaceApiError("no_frames", "没有收到照片，请重新拍摄。")
+                return Response(ChunkSerializer({"received": attempt.frame_count}).data,
+                                status=status.HTTP_202_ACCEPTED)
+            attempt = services.attempt_finish(nonce=session_id, user=request.user, user_agent=ua)
         except engine.UploadRejected as exc:
             raise FaceApiError(exc.code, exc.message) from None
         except services.FaceDenied as exc:
             raise _denied(exc) from None
         attempt = services.attempt_dispatch(attempt=attempt)
         body = verdict_payload(attempt)
-        code = status.HTTP_202_ACCEPTED if body["status"] == "pending" else status.HTTP_200_OK
-        return Response(VerdictSerializer(body).data, status=code)
+        return Response(VerdictSerializer(body).data, status=status.HTTP_200_OK)
 
 
 class AttemptView(APIView):

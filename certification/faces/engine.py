@@ -10,8 +10,9 @@ Mirror convention: frames are the camera's raw, *unmirrored* image, as a
 camera facing the person sees them (the page mirrors only its preview). In such
 a frame the person's left is the image's right. `yaw` is the nose-tip offset
 from the eye midpoint along the image-left→image-right eye line, divided by the
-eye distance, so a turn to the person's own left makes yaw positive. A client
-that sends mirrored frames must say so (`mirrored=True`), and the sign is flipped.
+eye distance, so a turn to the person's own left makes yaw positive. The server
+never takes the client's word on mirroring or order: there is no `mirrored` flag,
+and frames are ordered by the server's arrival stamps (DESIGN §6).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import io
 import statistics
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from face_recognition import api as fr
@@ -35,6 +37,7 @@ WORK_MAX_SIDE = 640  # encodings and landmarks are taken at this size (the refer
 FRAME_DETECT_MAX_SIDE = 320  # HOG on a 320-px copy with 1 upsample: 13 ms vs 53 ms at 640, same hits on the clip
 PHOTO_DETECT_MAX_SIDE = 640  # reference photos: group photos have small faces; speed matters less
 ENCODED_FRAMES = 3  # identity from the 3 most frontal distinct frames (median distance)
+SPLICE_SEGMENTS = 6  # identity is also checked in 6 equal stretches of the attempt (spliced faces fail)
 
 # Shipped tolerance (settings.FACE_TOLERANCE), chosen by measurement (docs/performance.md,
 # "Face verification"): on ../shared/faces the largest genuine photo distance is 0.445 and the
@@ -47,16 +50,18 @@ ENCODED_FRAMES = 3  # identity from the 3 most frontal distinct frames (median d
 
 # Liveness thresholds, measured on the hamilton clip (tests/fixtures/faces/clip/):
 # inner-lip ratio at rest or talking 0.02-0.23, wide open 0.31-0.40 (frames 111, 112); yaw at rest |0.1|, turned 0.2-0.3;
-# eye aspect ratio open 0.26-0.52, a closed eye is below 0.2 in the literature (Soukupová & Čech 2016).
-BLINK_EAR_MAX = 0.21
-BLINK_EAR_DROP = 0.08  # below the open-eye level of the same burst
+# (Blink is no longer a prompt: at 5 frames a second a 100-400 ms blink often falls between two
+# frames, and people blink on their own every few seconds, so a blink proves nothing about timing.)
 TURN_YAW_MIN = 0.15
 TURN_YAW_DELTA = 0.12  # from the least-turned frame of the burst (a head held sideways is not a turn)
 MOUTH_OPEN_MIN = 0.28
 MOUTH_OPEN_DELTA = 0.18
 MIN_DISTINCT_FRAMES = 3  # the same frame repeated is a still picture
 
-PROMPTS = ("blink", "turn_left", "turn_right", "open_mouth")
+PROMPTS = ("turn_left", "turn_right", "open_mouth")
+SPURIOUS_FACE_AREA = 0.2  # a second box under 1/5 of the largest box's area is a hand or a pattern, not a person
+PHASH_MATCH_BITS = 6  # perceptual hashes this close (of 64 bits) are the same frame, re-encoded or not
+REPLAY_SHARE = 0.5  # a sequence half of whose frames repeat one earlier sequence's frames is a replay
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 
@@ -217,32 +222,111 @@ def pose_from_landmarks(pts: np.ndarray) -> Pose:
     return Pose(ear=(_ear(eye_a) + _ear(eye_b)) / 2, yaw=yaw, mouth=gap / width)
 
 
+# ---- perceptual hashes (replay memory) -------------------------------------------
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    m = np.cos(np.pi * (2 * np.arange(n)[None, :] + 1) * k / (2 * n)) * np.sqrt(2 / n)
+    m[0] /= np.sqrt(2)
+    return m
+
+
+_DCT32 = _dct_matrix(32)
+
+
+def phash(img: np.ndarray) -> int:
+    """64-bit DCT perceptual hash of the whole frame (signed, to fit a PostgreSQL bigint).
+
+    Re-encoding, resizing or a little noise moves it by a few bits; a new capture of a
+    moving person, or a different framing, moves it by many more (docs/performance.md).
+    """
+    gray = np.asarray(Image.fromarray(img).convert("L").resize((32, 32), Image.Resampling.BILINEAR), dtype=float)
+    low = (_DCT32 @ gray @ _DCT32.T)[:8, :8].flatten()
+    bits = low > np.median(low[1:])
+    value = int("".join("1" if b else "0" for b in bits), 2)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
+
+
+def replay_share(new: Sequence[int], old: Sequence[int], *, max_bits: int = PHASH_MATCH_BITS) -> float:
+    """Share of `new` frames that repeat a frame of `old`, exactly or re-encoded, in any order (a
+    replay that is cut, reordered or padded to suit a new schedule is still a replay)."""
+    if not new or not old:
+        return 0.0
+    return sum(1 for h in new if any(hamming(h, o) <= max_bits for o in old)) / len(new)
+
+
+class ReplayMemory(Protocol):
+    def candidates(self, hashes: list[int]) -> dict[Any, list[int]]: ...
+    def remember(self, key: Any, hashes: list[int]) -> None: ...
+
+
+class InMemoryReplayMemory:
+    """The same memory without a database (evaluate_liveness, unit tests): key → frame hashes."""
+
+    def __init__(self) -> None:
+        self.sequences: dict[Any, list[int]] = {}
+
+    def candidates(self, hashes: list[int]) -> dict[Any, list[int]]:
+        return self.sequences
+
+    def remember(self, key: Any, hashes: list[int]) -> None:
+        self.sequences[key] = list(hashes)
+
+
+def replay_find(hashes: list[int], memory: ReplayMemory, *, share: float = REPLAY_SHARE) -> Any:
+    """The key of an earlier sequence that `hashes` repeats (exactly or re-encoded), or None."""
+    best, best_share = None, 0.0
+    for key, old in memory.candidates(hashes).items():
+        s = replay_share(hashes, old)
+        if s > best_share:
+            best, best_share = key, s
+    return best if best_share >= share else None
+
+
 # ---- liveness -------------------------------------------------------------------
 
-def _event_frames(prompt: str, poses: Sequence[Pose]) -> list[int]:
-    """Indices of the frames that show `prompt`, relative to the rest of the same burst."""
-    if prompt == "blink":
-        open_level = max(p.ear for p in poses)
-        return [i for i, p in enumerate(poses) if p.ear <= BLINK_EAR_MAX and open_level - p.ear >= BLINK_EAR_DROP]
+@dataclass(frozen=True)
+class Prompt:
+    kind: str
+    issued_ms: int  # server time since the session started, when the page could first learn it
+
+
+PROMPT_RESPONSE_MS = 4000  # a prompt's motion must show in frames arriving within 4 s of its issue
+
+
+def _event_frames(prompt: str, poses: Sequence[Pose | None]) -> list[int]:
+    """Indices of the frames that show `prompt`, relative to the rest of the same attempt."""
+    seen = [p for p in poses if p is not None]
+    if not seen:
+        return []
     if prompt in ("turn_left", "turn_right"):
         sign = 1.0 if prompt == "turn_left" else -1.0
-        least = min(sign * p.yaw for p in poses)
-        return [i for i, p in enumerate(poses) if sign * p.yaw >= TURN_YAW_MIN and sign * p.yaw - least >= TURN_YAW_DELTA]
+        least = min(sign * p.yaw for p in seen)
+        return [i for i, p in enumerate(poses)
+                if p is not None and sign * p.yaw >= TURN_YAW_MIN and sign * p.yaw - least >= TURN_YAW_DELTA]
     if prompt == "open_mouth":
-        least = min(p.mouth for p in poses)
-        return [i for i, p in enumerate(poses) if p.mouth >= MOUTH_OPEN_MIN and p.mouth - least >= MOUTH_OPEN_DELTA]
+        least = min(p.mouth for p in seen)
+        return [i for i, p in enumerate(poses)
+                if p is not None and p.mouth >= MOUTH_OPEN_MIN and p.mouth - least >= MOUTH_OPEN_DELTA]
     raise ValueError(f"unknown prompt {prompt!r}")
 
 
-def liveness(challenge: Sequence[str], poses: Sequence[Pose]) -> tuple[bool, list[int | None]]:
-    """Each prompt must be seen, in order: the first frame of prompt k+1 comes after that of prompt k."""
+def liveness(prompts: Sequence[Prompt], poses: Sequence[Pose | None], arrived_ms: Sequence[int]
+             ) -> tuple[bool, list[int | None]]:
+    """Each prompt's motion must show in a frame that arrived after the prompt was issued, within
+    PROMPT_RESPONSE_MS of it, and after the frame that showed the previous prompt (frames are in
+    arrival order). A motion made before its prompt was issued counts for nothing."""
     after = -1
     seen: list[int | None] = []
-    for prompt in challenge:
-        hits = [i for i in _event_frames(prompt, poses) if i > after]
+    for prompt in prompts:
+        hits = [i for i in _event_frames(prompt.kind, poses)
+                if i > after and prompt.issued_ms < arrived_ms[i] <= prompt.issued_ms + PROMPT_RESPONSE_MS]
         if not hits:
-            seen.append(None)
-            return False, seen + [None] * (len(challenge) - len(seen))
+            return False, seen + [None] * (len(prompts) - len(seen))
         after = hits[0]
         seen.append(after)
     return True, seen
@@ -253,78 +337,173 @@ def liveness(challenge: Sequence[str], poses: Sequence[Pose]) -> tuple[bool, lis
 @dataclass
 class Verdict:
     passed: bool
-    reason: str  # "" | no_face | multiple_faces | no_liveness | no_match
+    reason: str  # "" | no_face | multiple_faces | no_liveness | spliced | no_match
     distance: float | None = None
+    splice_distance: float | None = None
     liveness_ok: bool = False
     liveness_frames: list[int | None] = field(default_factory=list)
     frame_count: int = 0
     distinct_frames: int = 0
-    poses: list[Pose] = field(default_factory=list)
+    face_share: float = 0.0
+    hashes: list[int] = field(default_factory=list)
+    poses: list[Pose | None] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def faces_in(rects: Sequence) -> int:  # type: ignore[type-arg]
+    """People in one frame: boxes far smaller than the largest (a raised hand read as a face) do not count."""
+    if len(rects) < 2:
+        return len(rects)
+    areas = [r.width() * r.height() for r in rects]
+    return sum(1 for a in areas if a >= SPURIOUS_FACE_AREA * max(areas))
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """What one frame shows, computed once as its chunk arrives (so the verdict waits only for the
+    last chunk and the encodings). No encoding and no pixels: kept with the frame, deleted with it."""
+
+    faces: int  # people, spurious small boxes not counted
+    box: tuple[int, int, int, int] | None  # the face (left, top, right, bottom) when faces == 1
+    pose: Pose | None
+    phash: int
+    digest: str  # exact pixel digest: the same frame repeated
+
+    def to_json(self) -> dict[str, Any]:
+        return {"faces": self.faces, "box": list(self.box) if self.box else None, "phash": self.phash,
+                "digest": self.digest, "pose": [self.pose.ear, self.pose.yaw, self.pose.mouth] if self.pose else None}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FrameInfo:
+        pose = Pose(*d["pose"]) if d.get("pose") else None
+        return cls(faces=int(d["faces"]), box=tuple(d["box"]) if d.get("box") else None,  # type: ignore[arg-type]
+                   pose=pose, phash=int(d["phash"]), digest=str(d["digest"]))
+
+
+def analyse(data: bytes, limits: UploadLimits) -> FrameInfo:
+    """Decode, hash, detect and measure one frame. Raises UploadRejected when it cannot be decoded."""
+    import dlib
+
+    im = decode(data, limits)
+    rects = detect(im, detect_max_side=FRAME_DETECT_MAX_SIDE)
+    n = faces_in(rects)
+    box = pose = None
+    if n == 1:
+        r = max(rects, key=lambda b: b.width() * b.height())
+        shape = fr.pose_predictor_68_point(im, dlib.rectangle(r.left(), r.top(), r.right(), r.bottom()))
+        pose = pose_from_landmarks(np.array([(p.x, p.y) for p in shape.parts()], dtype=float))
+        box = (r.left(), r.top(), r.right(), r.bottom())
+    return FrameInfo(faces=n, box=box, pose=pose, phash=phash(im),
+                     digest=hashlib.blake2b(im.tobytes(), digest_size=16).hexdigest())
+
+
+def encode_box(data: bytes, box: tuple[int, int, int, int], limits: UploadLimits) -> np.ndarray:
+    import dlib
+
+    return encode(decode(data, limits), dlib.rectangle(*box))
+
+
+def decide(
+    infos: Sequence[FrameInfo],
+    *,
+    arrived_ms: Sequence[int],
+    prompts: Sequence[Prompt],
+    encoder: Callable[[int], np.ndarray],
+    reference: np.ndarray,
+    tolerance: float,
+    face_share: float,
+    splice_tolerance: float,
+    encoded_frames: int = ENCODED_FRAMES,
+) -> Verdict:
+    """The decision on analysed frames: faces, the prompts in the server's time, identity over the attempt.
+
+    `arrived_ms[i]` is the server's arrival stamp of infos[i]; frames are taken in that order (ties keep
+    upload order). `encoder(i)` returns frame i's encoding (the slow part, done for a few frames only).
+    """
+    t0 = time.perf_counter()
+    order = sorted(range(len(infos)), key=lambda i: (arrived_ms[i], i))
+    infos = [infos[i] for i in order]
+    arrived = [int(arrived_ms[i]) for i in order]
+    v = Verdict(passed=False, reason="", frame_count=len(infos), distinct_frames=len({f.digest for f in infos}))
+    v.hashes = [f.phash for f in infos]
+    counts = [f.faces for f in infos]
+    v.face_share = sum(1 for c in counts if c == 1) / max(len(counts), 1)
+    if any(c > 1 for c in counts):
+        v.reason = "multiple_faces"
+    elif not counts or v.face_share < face_share:
+        v.reason = "no_face"
+    if v.reason:
+        return v
+    poses = [f.pose for f in infos]
+    v.poses = poses
+    if v.distinct_frames >= MIN_DISTINCT_FRAMES:
+        v.liveness_ok, v.liveness_frames = liveness(prompts, poses, arrived)
+    else:
+        v.liveness_frames = [None] * len(prompts)
+    # Identity: the most frontal distinct frames against the frontal ID photo, and, so that a face
+    # swapped part-way fails, the most frontal frame of each stretch of the attempt as well.
+    faced = [i for i, p in enumerate(poses) if p is not None]
+    cache: dict[int, float] = {}
+
+    def dist(i: int) -> float:
+        if i not in cache:
+            cache[i] = distance(encoder(order[i]), reference)
+        return cache[i]
+
+    def yaw(i: int) -> float:
+        return abs(poses[i].yaw)  # type: ignore[union-attr]
+
+    chosen: list[int] = []
+    used: set[str] = set()
+    for i in sorted(faced, key=yaw):
+        if infos[i].digest not in used:
+            chosen.append(i)
+            used.add(infos[i].digest)
+        if len(chosen) == encoded_frames:
+            break
+    v.distance = float(statistics.median(dist(i) for i in chosen))
+    worst = 0.0
+    for k in range(SPLICE_SEGMENTS):
+        seg = faced[k * len(faced) // SPLICE_SEGMENTS:(k + 1) * len(faced) // SPLICE_SEGMENTS]
+        if seg:
+            worst = max(worst, dist(min(seg, key=yaw)))
+    v.splice_distance = worst
+    if not v.liveness_ok:
+        v.reason = "no_liveness"
+    elif v.distance > tolerance:
+        v.reason = "no_match"
+    elif worst > splice_tolerance:
+        v.reason = "spliced"
+    v.passed = not v.reason
+    v.timings_ms = _ms(encode=time.perf_counter() - t0)
+    v.timings_ms["encodings"] = len(cache)
+    return v
 
 
 def verify(
     frames: Sequence[bytes],
     *,
+    arrived_ms: Sequence[int],
+    prompts: Sequence[Prompt],
     reference: np.ndarray,
-    challenge: Sequence[str],
     tolerance: float,
     limits: UploadLimits,
-    mirrored: bool = False,
-    encoded_frames: int = ENCODED_FRAMES,
+    face_share: float,
+    splice_tolerance: float,
+    infos: Sequence[FrameInfo | None] | None = None,
 ) -> Verdict:
-    """Check one burst: exactly one face per frame, the challenge in order, identity over a few frames.
-
-    Raises UploadRejected when a frame cannot be decoded.
-    """
+    """analyse() every frame not analysed yet (`infos`), then decide(). Raises UploadRejected."""
     t0 = time.perf_counter()
-    imgs = [decode(b, limits) for b in frames]
+    done = list(infos) if infos is not None else [None] * len(frames)
+    todo = sum(1 for x in done if x is None)
+    full = [x if x is not None else analyse(frames[i], limits) for i, x in enumerate(done)]
     t1 = time.perf_counter()
-    digests = [hashlib.blake2b(im.tobytes(), digest_size=16).digest() for im in imgs]
-    distinct = len(set(digests))
-    rects = [detect(im, detect_max_side=FRAME_DETECT_MAX_SIDE) for im in imgs]
-    t2 = time.perf_counter()
-    v = Verdict(passed=False, reason="", frame_count=len(imgs), distinct_frames=distinct)
-    counts = [len(r) for r in rects]
-    if any(c > 1 for c in counts):
-        v.reason = "multiple_faces"
-    elif not counts or any(c == 0 for c in counts):
-        v.reason = "no_face"
-    if v.reason:
-        v.timings_ms = _ms(decode=t1 - t0, detect=t2 - t1, total=time.perf_counter() - t0)
-        return v
-    poses = []
-    for im, r in zip(imgs, rects, strict=True):
-        shape = fr.pose_predictor_68_point(im, r[0])
-        pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=float)
-        poses.append(pose_from_landmarks(pts))
-    if mirrored:
-        poses = [Pose(ear=p.ear, yaw=-p.yaw, mouth=p.mouth) for p in poses]
-    t3 = time.perf_counter()
-    v.poses = poses
-    if distinct >= MIN_DISTINCT_FRAMES:
-        v.liveness_ok, v.liveness_frames = liveness(challenge, poses)
-    else:
-        v.liveness_frames = [None] * len(challenge)
-    # Identity on the most frontal distinct frames: the reference is a frontal ID photo.
-    order = sorted(range(len(imgs)), key=lambda i: abs(poses[i].yaw))
-    chosen: list[int] = []
-    used: set[bytes] = set()
-    for i in order:
-        if digests[i] not in used:
-            chosen.append(i)
-            used.add(digests[i])
-        if len(chosen) == encoded_frames:
-            break
-    dists = [distance(encode(imgs[i], rects[i][0]), reference) for i in chosen]
-    v.distance = float(statistics.median(dists))
-    t4 = time.perf_counter()
-    if not v.liveness_ok:
-        v.reason = "no_liveness"
-    elif v.distance > tolerance:
-        v.reason = "no_match"
-    v.passed = not v.reason
-    v.timings_ms = _ms(decode=t1 - t0, detect=t2 - t1, landmarks=t3 - t2, encode=t4 - t3, total=t4 - t0)
+    boxes = [f.box for f in full]
+    v = decide(full, arrived_ms=arrived_ms, prompts=prompts, reference=reference, tolerance=tolerance,
+               face_share=face_share, splice_tolerance=splice_tolerance,
+               encoder=lambda i: encode_box(frames[i], boxes[i], limits))  # type: ignore[arg-type]
+    v.timings_ms = {"analyse": round((t1 - t0) * 1000, 1), "analysed_now": todo, **v.timings_ms,
+                    "total": round((time.perf_counter() - t0) * 1000, 1)}
     return v
 
 

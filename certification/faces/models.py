@@ -67,7 +67,8 @@ class Consent(models.Model):
 
 
 class FaceSession(models.Model):
-    """A server-issued liveness challenge: two prompts, a nonce, 2 minutes, one use."""
+    """A server-led liveness challenge: a nonce, prompts issued one at a time at moments the
+    server chose (`schedule`, ms after `created_at`), frames stamped on arrival, one use."""
 
     nonce = models.CharField(max_length=64, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_sessions")
@@ -75,7 +76,9 @@ class FaceSession(models.Model):
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="sessions")
     mode = models.CharField(max_length=8, choices=Mode.choices)
     helper_relationship = models.CharField(max_length=32, blank=True)
-    challenge = models.JSONField()  # ["turn_left", "open_mouth"]
+    challenge = models.JSONField()  # ["turn_left", "open_mouth"]: the kinds, in order (never sent ahead)
+    schedule = models.JSONField(default=list)  # [{"kind": "turn_left", "at_ms": 2300}, …]
+    capture_ms = models.PositiveIntegerField(default=0)  # the page stops capturing at this moment
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -94,12 +97,16 @@ class Reason(models.TextChoices):
     NO_MATCH = "no_match", _("不是本人")
     NO_LIVENESS = "no_liveness", _("没有做出要求的动作")
     EXPIRED = "expired", _("超时")
+    ABANDONED = "abandoned", _("中途放弃")
+    REPLAY = "replay", _("画面以前提交过")
+    SPLICED = "spliced", _("中途换了人")
     UNREADABLE = "unreadable", _("图片无法读取")
     NO_REFERENCE = "no_reference", _("没有登记底库照片")
 
 
 class FaceAttempt(models.Model):
     class State(models.TextChoices):
+        CAPTURING = "capturing", _("正在拍摄")
         PENDING = "pending", _("等待核验")
         RUNNING = "running", _("正在核验")
         DONE = "done", _("已完成")
@@ -108,7 +115,7 @@ class FaceAttempt(models.Model):
     pensioner = models.ForeignKey("certification.Pensioner", on_delete=models.CASCADE, related_name="face_attempts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_attempts")
     mode = models.CharField(max_length=8, choices=Mode.choices)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CAPTURING)
     passed = models.BooleanField(null=True)
     reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
     distance = models.FloatField(null=True, blank=True)
@@ -119,7 +126,7 @@ class FaceAttempt(models.Model):
     bytes_total = models.PositiveIntegerField(default=0)
     timings_ms = models.JSONField(default=dict, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    mirrored = models.BooleanField(default=False)
+    arrivals_ms = models.JSONField(default=list, blank=True)  # server arrival stamp of each stored frame
     frames_dir = models.CharField(max_length=200, blank=True)
     frames_deleted_at = models.DateTimeField(null=True, blank=True)
     certification = models.ForeignKey(
@@ -140,6 +147,29 @@ class FaceAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt #{self.pk} {self.reason or 'passed'}"
+
+
+class FrameHash(models.Model):
+    """Replay memory: the 64-bit perceptual hash of each frame of every submitted sequence, for
+    FACE_REPLAY_DAYS. Not a face template: a whole-frame DCT sign pattern, which cannot be turned
+    back into a picture. The four 16-bit bands are indexed: a re-encoded frame differs from its
+    original by a few bits, so at least one band of a near-duplicate matches exactly."""
+
+    attempt = models.ForeignKey(FaceAttempt, on_delete=models.CASCADE, related_name="frame_hashes")
+    idx = models.PositiveSmallIntegerField()
+    phash = models.BigIntegerField()
+    band0 = models.IntegerField()
+    band1 = models.IntegerField()
+    band2 = models.IntegerField()
+    band3 = models.IntegerField()
+    created_at = models.DateTimeField(db_index=True)  # the purge drops rows older than the replay window
+
+    class Meta:
+        verbose_name = verbose_name_plural = "防重放画面指纹"
+        indexes = [models.Index(fields=[f"band{k}"], name=f"framehash_band{k}_idx") for k in range(4)]
+
+    def __str__(self) -> str:
+        return f"frame hash {self.attempt_id}/{self.idx}"
 
 
 class BulkEnrolment(models.Model):

@@ -5,8 +5,6 @@ The capture itself talks to the REST API (certification/faces/api.py) from stati
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +23,7 @@ from certification.access import (
     staff_required,
 )
 from certification.models import Pensioner, Role
+from certification.rules import Status
 from certification.selectors import pensioner_for_staff
 
 from . import engine, services
@@ -37,9 +36,6 @@ RELATIONSHIPS = [
     ("兄弟姐妹", gettext_lazy("兄弟姐妹")),
     ("其他亲属", gettext_lazy("其他亲属")),
 ]
-
-CONSENT_FRESH = dt.timedelta(minutes=30)
-
 
 def _ua(request: HttpRequest) -> str:
     return request.headers.get("User-Agent", "")
@@ -57,6 +53,7 @@ def self_start(request: HttpRequest) -> HttpResponse:
     return render(request, "faces/consent.html", {
         "pensioner": p, "has_reference": has_reference, "exhausted": exhausted, "mode": "self",
         "office": p.street_office, "retention_days": settings.FACE_FRAME_RETENTION_DAYS,
+        "in_queue": p.status in (Status.WARNING, Status.SUSPENDED),
     })
 
 
@@ -88,14 +85,25 @@ def proxy_start(request: HttpRequest) -> HttpResponse:
     return render(request, "faces/proxy_form.html", {"form": form})
 
 
+def _consent_today(request: HttpRequest, consent_id: int) -> Consent | None:
+    consent = Consent.objects.filter(pk=consent_id, user=request.user).select_related("pensioner__street_office").first()
+    if consent is None or timezone.localdate(consent.given_at) != timezone.localdate():
+        return None
+    return consent
+
+
 @role_required(Role.PENSIONER, Role.RELATIVE)
 def capture(request: HttpRequest, consent_id: int) -> HttpResponse:
-    """Camera, challenge, prompts, burst, upload: driven by static/faces/capture.js."""
-    consent = Consent.objects.filter(
-        pk=consent_id, user=request.user, given_at__gte=timezone.now() - CONSENT_FRESH
-    ).select_related("pensioner").first()
-    if consent is None or consent.sessions.exists():
-        return redirect("faces:proxy_start" if consent and consent.mode == Mode.PROXY else "faces:self_start")
+    """Camera, server-led prompts, frames sent as captured: driven by static/faces/capture.js.
+
+    Consent holds for the day it was given (issue 12): a retry comes straight back here.
+    """
+    consent = _consent_today(request, consent_id)
+    if consent is None:
+        return redirect("faces:proxy_start" if request.user.role == Role.RELATIVE else "faces:self_start")
+    p = consent.pensioner
+    if services.attempts_exhausted(p):
+        return redirect("faces:proxy_start" if consent.mode == Mode.PROXY else "faces:self_start")
     config = {
         "consentId": consent.pk,
         "sessionsUrl": reverse("api:faces-sessions"),
@@ -103,13 +111,22 @@ def capture(request: HttpRequest, consent_id: int) -> HttpResponse:
         "speak": True,
         "texts": {
             "ready": _("请看着屏幕，准备好"),
-            "noCamera": _("打不开摄像头。请在浏览器里允许使用摄像头，或改用其他认证方式。"),
             "network": _("网络不通，请稍后再试。"),
             "step": _("第 {k} 步，共 {n} 步"),
+            "wait": _("请正对镜头，等待提示"),
         },
     }
-    return render(request, "faces/capture.html", {"consent": consent, "config": config,
-                                                  "proxy": consent.mode == Mode.PROXY})
+    return render(request, "faces/capture.html", {
+        "consent": consent, "config": config, "proxy": consent.mode == Mode.PROXY, "office": p.street_office,
+        "tries_left": services.tries_left(p),
+    })
+
+
+def _retry_url(request: HttpRequest, attempt: FaceAttempt) -> str:
+    consent = services.consent_for_today(user=request.user, pensioner=attempt.pensioner, mode=attempt.mode)
+    if consent is not None:
+        return reverse("faces:capture", args=[consent.pk])
+    return reverse("faces:proxy_start" if attempt.mode == Mode.PROXY else "faces:self_start")
 
 
 @role_required(Role.PENSIONER, Role.RELATIVE)
@@ -121,8 +138,8 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     verdict = services.verdict_for(attempt)
     return render(request, "faces/result.html", {
         "attempt": attempt, "verdict": verdict, "proxy": attempt.mode == Mode.PROXY,
-        "office": attempt.pensioner.street_office,
-        "retry_url": reverse("faces:proxy_start" if attempt.mode == Mode.PROXY else "faces:self_start"),
+        "office": attempt.pensioner.street_office, "retry_url": _retry_url(request, attempt),
+        "max_failed": settings.FACE_MAX_FAILED_PER_DAY,
     })
 
 

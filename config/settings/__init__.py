@@ -220,7 +220,14 @@ FACE_MAX_FAILED_PER_DAY = env.int("FACE_MAX_FAILED_PER_DAY", default=5)
 FACE_CAPTURE_FPS = env.int("FACE_CAPTURE_FPS", default=5)
 FACE_CAPTURE_SECONDS_PER_PROMPT = env.float("FACE_CAPTURE_SECONDS_PER_PROMPT", default=3.5)
 FACE_MIN_FRAMES = env.int("FACE_MIN_FRAMES", default=4)
-FACE_MAX_FRAMES = env.int("FACE_MAX_FRAMES", default=40)
+FACE_MAX_FRAMES = env.int("FACE_MAX_FRAMES", default=80)  # 5 fps × ≤13 s of server-led prompts; >100 is a 400
+# Issue 11 (server-led liveness): share of frames that must hold exactly one face (measured on the
+# clip: docs/performance.md "Faces"), replay memory of frame hashes, session caps, splice tolerance.
+FACE_LIVENESS_FACE_SHARE = env.float("FACE_LIVENESS_FACE_SHARE", default=0.8)
+FACE_REPLAY_DAYS = env.int("FACE_REPLAY_DAYS", default=30)
+FACE_MAX_SESSIONS_PER_DAY = env.int("FACE_MAX_SESSIONS_PER_DAY", default=10)
+FACE_SPLICE_TOLERANCE = env.float("FACE_SPLICE_TOLERANCE", default=0.6)
+FACE_CHUNK_MAX_FRAMES = env.int("FACE_CHUNK_MAX_FRAMES", default=10)
 FACE_MAX_FRAME_BYTES = env.int("FACE_MAX_FRAME_BYTES", default=1_500_000)
 FACE_MAX_FRAME_SIDE = env.int("FACE_MAX_FRAME_SIDE", default=1920)
 FACE_MAX_FRAME_PIXELS = env.int("FACE_MAX_FRAME_PIXELS", default=1920 * 1080)
@@ -339,6 +346,13 @@ CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE["notifications-outbox-drain"] = {
     "task": "notifications.tasks.outbox_drain_task",
     "schedule": 60.0,
+}
+# Every 10 minutes: face frames past their retention, frames of attempts stuck in RUNNING or
+# abandoned, and replay hashes past FACE_REPLAY_DAYS (PIPL). Bounded batches; the task requeues
+# itself while a batch comes back full, and a lock keeps two runs from piling up.
+CELERY_BEAT_SCHEDULE["face-frames-purge"] = {
+    "task": "certification.faces.tasks.frames_purge_task",
+    "schedule": 600.0,
 }
 # Every minute: face checks whose task never reached the broker (Redis gone at upload)
 # are sent again; the attempt row with its stored frames is the outbox.

@@ -1,5 +1,9 @@
-/* "Certify me" / "certify someone else": camera → challenge → prompts → burst → upload → verdict page.
-   No libraries, no CDN. Frames are drawn from the raw (unmirrored) video; only the preview is mirrored. */
+/* "Certify me" / "certify someone else": camera → session → server-led prompts → frames sent as
+   captured → verdict page. No libraries, no CDN.
+   The server leads: it issues each prompt at a moment it chooses; the page only learns a prompt by
+   polling, shows it in large type and speaks it. Frames go up in short chunks as they are captured
+   and the server stamps their arrival; it orders them by that stamp, not by anything the page says.
+   Frames are drawn from the raw (unmirrored) video; only the preview is mirrored. */
 (function () {
   "use strict";
   var root = document.getElementById("face-capture");
@@ -42,7 +46,7 @@
 
   function openCamera() {
     stage("opening");
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { fail(cfg.texts.noCamera); return; }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { stopCamera(); stage("nocamera"); return; }
     navigator.mediaDevices.getUserMedia({
       video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } }, audio: false
     }).then(function (s) {
@@ -51,7 +55,7 @@
       var ready = function () { stage("ready"); };
       if (video.readyState >= 2) { ready(); } else { video.addEventListener("loadeddata", ready, { once: true }); }
       var p = video.play(); if (p && p.catch) { p.catch(function () {}); }
-    }).catch(function () { fail(cfg.texts.noCamera); });
+    }).catch(function () { stopCamera(); stage("nocamera"); });
   }
 
   function grab(canvas) {
@@ -62,54 +66,80 @@
     return new Promise(function (res) { canvas.toBlob(res, "image/jpeg", 0.88); });
   }
 
-  function postJson(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); });
+  function request(method, url, body, json) {
+    var headers = { "X-CSRFToken": csrf, "Accept": "application/json" };
+    if (json) { headers["Content-Type"] = "application/json"; body = JSON.stringify(body); }
+    return fetch(url, { method: method, credentials: "same-origin", headers: headers, body: body })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); });
   }
 
   async function run() {
     startBtn.disabled = true;
     stage("starting");
     var res;
-    try { res = await postJson(cfg.sessionsUrl, { consent_id: cfg.consentId }); } catch (e) { fail(cfg.texts.network); return; }
+    try { res = await request("POST", cfg.sessionsUrl, { consent_id: cfg.consentId }, true); }
+    catch (e) { fail(cfg.texts.network); return; }
     if (!res.ok) { fail(res.body.message || cfg.texts.network); return; }
-    var session = res.body, cap = session.capture, n = session.prompts.length;
-    var perPrompt = Math.max(1, Math.min(Math.floor(cap.max_frames / n), Math.round(cap.fps * cap.seconds_per_prompt)));
+    var session = res.body, cap = session.capture;
     var interval = 1000 / cap.fps;
     var canvas = document.createElement("canvas");
-    var blobs = [];
-    stage("prompt");
-    promptEl.textContent = cfg.texts.ready; stepEl.textContent = "";
-    say(cfg.texts.ready);
-    await sleep(1500);
-    for (var k = 0; k < n; k++) {
-      promptEl.textContent = session.prompts[k];
-      stepEl.textContent = cfg.texts.step.replace("{k}", k + 1).replace("{n}", n);
-      say(session.prompts[k]);
-      for (var i = 0; i < perPrompt; i++) {
-        var t0 = performance.now();
-        var b = await grab(canvas);
-        if (b) { blobs.push(b); }
-        var wait = interval - (performance.now() - t0);
-        if (wait > 0) { await sleep(wait); }
+    var pending = [], sent = 0, step = -1, done = false, broken = null;
+    var uploads = Promise.resolve();
+
+    function send(blobs, last) {
+      var fd = new FormData();
+      blobs.forEach(function (blob, j) { fd.append("frames", blob, "frame" + (sent + j) + ".jpg"); });
+      sent += blobs.length;
+      if (last) { fd.append("done", "1"); }
+      uploads = uploads.then(function () {
+        if (broken) { return null; }
+        return request("POST", session.frames_url, fd, false).then(function (r) {
+          if (!r.ok) { broken = r.body.message || cfg.texts.network; }
+          return r;
+        });
+      }).catch(function () { broken = cfg.texts.network; return null; });
+      return uploads;
+    }
+
+    async function poll() {
+      while (!done && !broken) {
+        try {
+          var r = await request("GET", session.prompt_url, undefined, false);
+          if (!r.ok) { broken = r.body.message || cfg.texts.network; break; }
+          var p = r.body;
+          if (p.step !== step) {
+            step = p.step;
+            promptEl.textContent = p.text;
+            stepEl.textContent = p.step > 0 ? cfg.texts.step.replace("{k}", p.step).replace("{n}", p.of) : cfg.texts.wait;
+            root.setAttribute("data-step", String(p.step));
+            say(p.text);
+          }
+          if (p.done) { done = true; break; }
+        } catch (e) { /* one lost poll is not fatal: ask again */ }
+        await sleep(cap.poll_ms);
       }
     }
+
+    stage("prompt");
+    promptEl.textContent = cfg.texts.ready; stepEl.textContent = cfg.texts.wait;
+    say(cfg.texts.ready);
+    var polling = poll();
+    while (!done && !broken && sent + pending.length < cap.max_frames) {
+      var t0 = performance.now();
+      var b = await grab(canvas);
+      if (b) { pending.push(b); }
+      if (pending.length >= cap.chunk_frames) { send(pending, false); pending = []; }
+      var wait = interval - (performance.now() - t0);
+      if (wait > 0) { await sleep(wait); }
+    }
+    done = true;
+    await polling;
     stopCamera();
+    if (broken) { fail(broken); return; }
     stage("uploading");
-    var fd = new FormData();
-    blobs.forEach(function (blob, j) { fd.append("frames", blob, "frame" + j + ".jpg"); });
-    try {
-      var r = await fetch(session.frames_url, {
-        method: "POST", credentials: "same-origin", body: fd,
-        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
-      });
-      var body = await r.json();
-      if (!r.ok) { fail(body.message || cfg.texts.network); return; }
-      window.location.assign(body.result_url);
-    } catch (e) { fail(cfg.texts.network); }
+    var last = await send(pending, true);
+    if (broken || !last) { fail(broken || cfg.texts.network); return; }
+    window.location.assign(last.body.result_url);
   }
 
   startBtn.addEventListener("click", run);

@@ -1,5 +1,6 @@
 """Production path: the check runs in a real Celery worker on the `face` queue, not in the web process."""
 
+import datetime as dt
 import time
 
 import pytest
@@ -32,7 +33,11 @@ def test_a_real_worker_on_the_face_queue_decides_the_attempt(
     enrol(pensioner)
     consent = services.consent_record(user=pensioner_user, pensioner=pensioner, mode="self")
     session = services.session_start(user=pensioner_user, consent=consent)
-    attempt = services.attempt_create(nonce=session.nonce, user=pensioner_user, frames=clip_frames())
+    t0 = session.created_at
+    for i, frame in enumerate(clip_frames()):
+        services.frames_add(nonce=session.nonce, user=pensioner_user, frames=[frame],
+                            now=t0 + dt.timedelta(milliseconds=200 * i))
+    attempt = services.attempt_finish(nonce=session.nonce, user=pensioner_user, now=t0 + dt.timedelta(seconds=2.4))
     assert attempt.state == "pending"
 
     celery_worker_process(queues="face")

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from certification.faces import engine, services
 
-from .conftest import photo
+from .conftest import photo, verify_frames
 
 
 def enc(name: str):  # type: ignore[no-untyped-def]
@@ -39,14 +39,10 @@ def test_a_photo_with_no_face_is_refused_as_no_face():
 
 
 def test_frames_showing_two_people_fail_with_more_than_one_face():
-    frames = [photo("two_people.jpg")] * 4
-    v = engine.verify(frames, reference=enc("obama_1.jpg"), challenge=["blink", "open_mouth"], tolerance=settings.FACE_TOLERANCE,
-                      limits=services.photo_limits())
+    v = verify_frames([photo("two_people.jpg")] * 4, reference="obama_1.jpg")
     assert (v.passed, v.reason) == (False, "multiple_faces")
 
 
 def test_frames_showing_no_face_fail_with_no_face():
-    frames = [photo("no_face.jpg")] * 4
-    v = engine.verify(frames, reference=enc("obama_1.jpg"), challenge=["blink", "open_mouth"], tolerance=settings.FACE_TOLERANCE,
-                      limits=services.photo_limits())
-    assert (v.passed, v.reason) == (False, "no_face")
+    v = verify_frames([photo("no_face.jpg")] * 4, reference="obama_1.jpg")
+    assert (v.passed, v.reason, v.face_share) == (False, "no_face", 0.0)

@@ -4,14 +4,13 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certification.faces import services
 from certification.models import Certification, Role, User
 from certification.services import certification_record
 from tests.factories import PensionerFactory
 
-from .conftest import clip_frames
+from .conftest import clip_frames, post_frames
 
 NOON = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -20,10 +19,6 @@ def _start(client, id_number, name, relationship="子女"):  # type: ignore[no-u
     return client.post("/api/v1/faces/sessions/", {"mode": "proxy", "consent": True, "id_number": id_number,
                                                    "name": name, "relationship": relationship},
                        content_type="application/json")
-
-
-def _frames(frames):  # type: ignore[no-untyped-def]
-    return {"frames": [SimpleUploadedFile(f"f{i}.jpg", b, content_type="image/jpeg") for i, b in enumerate(frames)]}
 
 
 @time_machine.travel(NOON, tick=True)
@@ -35,7 +30,7 @@ def test_a_proxy_pass_is_recorded_with_the_helper_sms_to_the_pensioner_and_shown
     r = _start(client, pensioner.id_number, pensioner.name, "子女")
     assert r.status_code == 201, r.content
     with django_capture_on_commit_callbacks(execute=True):
-        verdict = client.post(r.json()["frames_url"], _frames(clip_frames())).json()
+        verdict = post_frames(client, r.json(), clip_frames()).json()
     assert verdict["status"] == "passed", verdict
 
     cert = Certification.objects.get(pensioner=pensioner)
@@ -136,8 +131,8 @@ def test_certifications_older_than_twelve_months_do_not_count_towards_the_limit(
 def test_the_proxy_check_is_made_against_the_pensioners_reference(client, relative_user, pensioner, enrol, fixed_challenge):
     enrol(pensioner, "obama_1.jpg")  # the camera shows someone else
     client.force_login(relative_user)
-    url = _start(client, pensioner.id_number, pensioner.name).json()["frames_url"]
-    verdict = client.post(url, _frames(clip_frames())).json()
+    session = _start(client, pensioner.id_number, pensioner.name).json()
+    verdict = post_frames(client, session, clip_frames()).json()
     assert (verdict["status"], verdict["reason"]) == ("failed", "no_match")
     assert not Certification.objects.exists()
 

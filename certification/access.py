@@ -9,19 +9,34 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from .models import Role
 
 
+def sign_in_url(roles: tuple[str, ...]) -> str:
+    """Where a signed-out person goes: pensioners and relatives to their own SMS sign-in.
+
+    An expired session must not drop an 80-year-old on the staff password page. A page
+    for both pensioners and relatives goes to the pensioner's sign-in, which links to
+    the relative's.
+    """
+    if Role.PENSIONER in roles:
+        return reverse("certification:pensioner_login")
+    if Role.RELATIVE in roles:
+        return reverse("certification:relative_login")
+    return reverse("certification:login")
+
+
 def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Anonymous users go to sign-in; signed-in users of another role get 403."""
+    """Anonymous users go to their own sign-in; signed-in users of another role get 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return redirect_to_login(request.get_full_path(), sign_in_url(roles))
             allowed = user.role in roles or (Role.ADMIN in roles and user.is_superuser)
             if not allowed:
                 raise PermissionDenied

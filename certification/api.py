@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_otp
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from . import rules
 from .accounts.tokens import api_token_issue
+from .evidence import evidence_log, live_certifications
 from .models import Certification, Pensioner, Role
-from .selectors import certification_history
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -79,15 +79,21 @@ class CertificationSerializer(serializers.ModelSerializer):
         return obj.helper.display_name
 
 
+class EvidenceSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    event_date = serializers.DateField()
+
+
 class MeSerializer(serializers.ModelSerializer):
     masked_id = serializers.CharField()
     days_until_suspension = serializers.SerializerMethodField()
     certifications = serializers.SerializerMethodField()
+    evidence = serializers.SerializerMethodField()
 
     class Meta:
         model = Pensioner
         fields = ["name", "masked_id", "status", "valid_until", "suspended_since", "days_until_suspension",
-                  "certifications"]
+                  "certifications", "evidence"]
 
     def get_days_until_suspension(self, obj: Pensioner) -> int | None:
         if obj.status == rules.Status.DECEASED:
@@ -96,7 +102,12 @@ class MeSerializer(serializers.ModelSerializer):
 
     @extend_schema(responses=CertificationSerializer(many=True))
     def get_certifications(self, obj: Pensioner) -> list[dict]:
-        return CertificationSerializer(certification_history(obj), many=True).data
+        return CertificationSerializer(live_certifications(obj, limit=50), many=True).data
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, obj: Pensioner) -> list[dict]:
+        """Every matched qualifying record of the last 12 months (DESIGN §4), newest first."""
+        return evidence_log(obj, today=rules.today_local())
 
 
 class MeView(APIView):

@@ -17,4 +17,5 @@ urlpatterns = [
     path("relative/", views.relative_home, name="relative_home"),
     path("staff/", views.staff_home, name="staff_home"),
     path("admin-home/", views.admin_home, name="admin_home"),
+    path("text-size/", views.text_size, name="text_size"),
 ]

@@ -10,8 +10,9 @@ Definitions (docs/notes/issue-4.md repeats them for the reader):
 * window: (T − 12 months, T], calendar months (rules.add_months).
 * silent pass rate (DESIGN §5): denominator = pensioners enrolled on or before the
   window start (enrolled before the window) and not deceased at T (no death date, or
-  a death date after T); numerator = those of them with at least one big-data
-  Certification (the matched qualifying record) dated inside the window.
+  a death date after T); numerator = those of them with at least one matched
+  qualifying big-data evidence record (bigdata Evidence, source kind qualifying)
+  dated inside the window, whether or not it moved valid_until.
 * trend, per calendar month m of the last 12: the silent rate at T_m = min(last day
   of m, T); warnings = StatusChange active → warning; suspensions = → suspended;
   restorations = suspended → active/warning, all by effective_on.
@@ -102,17 +103,33 @@ def _month_of(raw: object) -> str:
     return str(raw)[:7]
 
 
+def _evidence_tables() -> tuple[str, str]:
+    """The big-data evidence and source tables, read through the app registry: the
+    dashboards leaf does not import the big-data leaf (.importlinter)."""
+    return (apps.get_model("bigdata", "Evidence")._meta.db_table,
+            apps.get_model("bigdata", "EvidenceSource")._meta.db_table)
+
+
 def silent_by_office(at: dt.date) -> dict[int, tuple[int, int]]:
-    """{office_id: (numerator, denominator)} for the window (at − 12 months, at]."""
+    """{office_id: (numerator, denominator)} for the window (at − 12 months, at] (DESIGN §5).
+
+    The numerator counts matched qualifying evidence inside the window, not big-data
+    Certification rows: a certification row exists only for the record that moved
+    valid_until, so someone certified at the counter in March and seen in hospital in
+    June has no big-data certification, yet was confirmed silently in June. Evidence
+    dated after a death cannot count: the denominator holds only people alive at `at`.
+    """
     start = window_start(at)
+    ev, src = _evidence_tables()
     sql = (
         f"SELECT p.street_office_id, COUNT(h.pensioner_id), COUNT(*) FROM {_P} p "
-        f"LEFT JOIN (SELECT DISTINCT pensioner_id FROM {_C} WHERE method = %s "
-        f"AND occurred_on > %s AND occurred_on <= %s) h ON h.pensioner_id = p.id "
+        f"LEFT JOIN (SELECT DISTINCT e.pensioner_id FROM {ev} e JOIN {src} s ON s.id = e.source_id "
+        f"WHERE s.kind = %s AND e.pensioner_id IS NOT NULL "
+        f"AND e.event_date > %s AND e.event_date <= %s) h ON h.pensioner_id = p.id "
         f"WHERE p.enrolled_on <= %s AND (p.death_date IS NULL OR p.death_date > %s) "
         f"GROUP BY p.street_office_id"
     )
-    return {o: (int(n), int(d)) for o, n, d in _rows(sql, [Method.BIG_DATA, start, at, start, at])}
+    return {o: (int(n), int(d)) for o, n, d in _rows(sql, ["qualifying", start, at, start, at])}
 
 
 def _office_rows(today: dt.date) -> OfficeRows:

@@ -26,7 +26,7 @@ def test_show_pensioner_prints_the_contract_shape():
                          source="hospital", evidence_ref="H-1")
     data = last_json("show_pensioner", p.id_number)
     assert set(data) == {"id_number", "name", "status", "valid_until", "suspended_since", "death_date",
-                         "certifications", "back_pay_total", "overpayment_total", "fraud_alerts"}
+                         "certifications", "back_pay_total", "overpayment_total", "fraud_alerts", "evidence"}
     assert data["valid_until"] == "2027-06-23"
     assert data["certifications"] == [{"method": "big_data", "occurred_on": "2026-06-23", "source": "hospital"}]
     assert (data["back_pay_total"], data["overpayment_total"], data["fraud_alerts"]) == ("0.00", "0.00", 0)

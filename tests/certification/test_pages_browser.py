@@ -74,7 +74,7 @@ def test_landing_and_sign_in_pages_fit_a_phone(browser, live_server):
         good = PensionerFactory.build().id_number
         page.fill("#id_id_number", good[:17] + ("1" if good[17] != "1" else "2"))
         page.click("button[type=submit]")
-        assert page.locator(".errorlist").first.inner_text().strip() == "身份证号校验位错误"
+        assert page.locator(".field-error").first.inner_text().strip() == "身份证号好像输错了一位，请再核对一下"
         page.screenshot(path=str(SHOTS / "login_pensioner_error_375.png"), full_page=True)
     finally:
         ctx.close()

@@ -86,7 +86,9 @@ def test_invalid_checksum_is_a_form_error():
     good = idnumber.make("370202", dt.date(1950, 1, 2), 1)
     bad = good[:17] + ("1" if good[17] != "1" else "2")
     resp = Client().post(reverse("certification:pensioner_login"), {"id_number": bad})
-    assert resp.status_code == 200 and "校验位错误" in resp.content.decode()
+    # Plain words next to the field (issue 12), not the jargon "校验位错误".
+    text = resp.content.decode()
+    assert resp.status_code == 200 and "身份证号好像输错了一位，请再核对一下" in text and "校验位" not in text
 
 
 def test_sending_is_rate_limited(client, sent_sms):

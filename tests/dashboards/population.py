@@ -22,6 +22,13 @@ SOURCES = ["hospital", "medical_insurance", "transit", "dibao", "vaccination"]
 OTHER_METHODS = [Method.FACE_SELF, Method.FACE_PROXY, Method.COUNTER, Method.VIDEO, Method.HOME_VISIT]
 
 
+def _evidence(p: Pensioner, source: str, day: dt.date, ref: str) -> None:
+    from bigdata.models import Evidence, EvidenceSource
+
+    Evidence.objects.create(source=EvidenceSource.objects.get(code=source), source_ref=ref, id_number=p.id_number,
+                            event_date=day, pensioner=p)
+
+
 def build_population(n: int = 90, seed: int = 7, today: dt.date = TODAY) -> list[Pensioner]:
     rnd = random.Random(seed)
     offices = [StreetOffice.objects.get(name=name) for name in OFFICES]
@@ -53,8 +60,16 @@ def build_population(n: int = 90, seed: int = 7, today: dt.date = TODAY) -> list
             occurred = day - dt.timedelta(days=rnd.randint(0, 20))
             if roll < 0.7:
                 evidence += 1
+                source = rnd.choice(SOURCES)
+                # The real pipeline: an evidence row, and the certification it causes.
+                _evidence(p, source, occurred, f"E{evidence}")
                 certification_record(pensioner=p, method=Method.BIG_DATA, occurred_on=occurred, today=day,
-                                     source=rnd.choice(SOURCES), evidence_ref=f"E{evidence}")
+                                     source=source, evidence_ref=f"E{evidence}")
+            elif roll < 0.78:
+                # Matched evidence that moves nothing (older than the person's validity): no
+                # certification row, but it still confirms them silently (DESIGN §5).
+                evidence += 1
+                _evidence(p, rnd.choice(SOURCES), occurred - dt.timedelta(days=200), f"E{evidence}")
             else:
                 certification_record(pensioner=p, method=rnd.choice(OTHER_METHODS), occurred_on=occurred, today=day)
         day = rules.add_months(day, 1)

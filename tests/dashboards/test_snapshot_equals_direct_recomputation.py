@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from bigdata.models import Evidence
 from certification import rules
 from certification.dashboards.models import Figure, Level, Snapshot
 from certification.dashboards.services import snapshot_build
@@ -42,10 +43,14 @@ def direct(in_scope: Callable[[Pensioner], bool], today: dt.date) -> dict[tuple[
     start = rules.add_months(today, -12)
     out: Counter[tuple[str, str]] = Counter()
 
+    evidence = [(e.pensioner_id, e.event_date) for e in Evidence.objects.select_related("source")
+                if e.pensioner_id in people and e.source.kind == "qualifying"]
+
     def silent(at: dt.date) -> tuple[int, int]:
+        # DESIGN §5: matched qualifying evidence inside the window, not big-data certification rows.
         lo = rules.add_months(at, -12)
         den = [p for p in people.values() if p.enrolled_on <= lo and (p.death_date is None or p.death_date > at)]
-        hit = {c.pensioner_id for c in certs if c.method == "big_data" and lo < c.occurred_on <= at}
+        hit = {pid for pid, day in evidence if lo < day <= at}
         return sum(1 for p in den if p.pk in hit), len(den)
 
     num, den = silent(today)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import secrets
 import time
@@ -117,7 +118,8 @@ def evidence_import(
     try:
         # CSV on PostgreSQL: the bytes COPYed raw and checked in SQL (bigdata/pgimport.py).
         # JSON Lines, SQLite, and files COPY refuses: parsed and checked here, row by row.
-        layout = pgimport.header_layout(path, encoding) if connection.vendor == "postgresql" else None
+        sql_path = connection.vendor == "postgresql" and os.environ.get("BIGDATA_IMPORT_PATH", "sql") != "python"
+        layout = pgimport.header_layout(path, encoding) if sql_path else None
         # Owner-only, and the raw rows defused: never a formula in Excel (DESIGN §7).
         with open_private(errors_path, "w", encoding="utf-8-sig", newline="") as err_fh:
             writer = csv_writer(err_fh)

@@ -33,12 +33,18 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/lint-imports
 
-# manage.py check --deploy with production settings and throwaway values.
+# manage.py check --deploy with production settings and throwaway but real-shaped values
+# (a random key, the HTTP SMS gateway). It must FAIL with a placeholder key or an unknown
+# transport (tests/security/test_fail_closed.py overrides CHECK_SECRET_KEY / CHECK_SMS_TRANSPORT).
+CHECK_SECRET_KEY ?= $$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')
+CHECK_SMS_TRANSPORT ?= http
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production \
-	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	DJANGO_SECRET_KEY=$(CHECK_SECRET_KEY) \
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
-	DJANGO_ALLOWED_HOSTS=portal.example.gov.cn SMS_TRANSPORT=console \
+	DJANGO_ALLOWED_HOSTS=portal.example.gov.cn SMS_TRANSPORT=$(CHECK_SMS_TRANSPORT) \
+	SMS_GATEWAY_URL=https://sms-gateway.example.gov.cn/send \
+	SMS_GATEWAY_API_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

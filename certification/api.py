@@ -52,7 +52,9 @@ class ObtainTokenView(APIView):
         if user.role not in (Role.STAFF, Role.ADMIN) and not user.is_superuser:
             return Response({"code": "not_staff", "message": "仅工作人员和管理员可以获取令牌"},
                             status=status.HTTP_403_FORBIDDEN)
-        if settings.OTP_REQUIRED and django_otp.match_token(user, serializer.validated_data.get("otp", "")) is None:
+        otp = serializer.validated_data.get("otp", "")
+        # No code: refuse without a try against the devices (a failed try throttles them).
+        if settings.OTP_REQUIRED and (not otp or django_otp.match_token(user, otp) is None):
             return Response({"code": "otp_required", "message": "需要正确的两步验证码（otp）"},
                             status=status.HTTP_403_FORBIDDEN)
         return Response({"token": api_token_issue(user=user)})

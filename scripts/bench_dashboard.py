@@ -81,7 +81,11 @@ def main() -> None:
         "u, _ = User.objects.get_or_create(username='bench-admin', defaults={'role': 'admin'})\n"
         "s = SessionStore(); s['_auth_user_id'] = str(u.pk); "
         "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'; "
-        "s['_auth_user_hash'] = u.get_session_auth_hash(); s.create()\n"
+        "s['_auth_user_hash'] = u.get_session_auth_hash()\n"
+        # Production requires the second factor (issue 13): the bench session has passed it.
+        "from django_otp.plugins.otp_totp.models import TOTPDevice\n"
+        "d, _ = TOTPDevice.objects.get_or_create(user=u, name='bench', defaults={'confirmed': True})\n"
+        "s['otp_device_id'] = d.persistent_id; s.create()\n"
         "o = StreetOffice.objects.get(name='八大关街道')\n"
         "print(f'{s.session_key} {o.district_id} {o.pk}')"))
     key, district, office = session.split()

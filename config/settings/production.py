@@ -43,15 +43,13 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 
 # The console transport prints sign-in codes into the logs: never in production. `file` is
-# a sink for a staging box (make prod-local) and needs an explicit SMS_FILE_PATH.
+# a sink for a staging box (make prod-local).
 SMS_TRANSPORT = env.str("SMS_TRANSPORT", default="http")
 if SMS_TRANSPORT not in ("http", "file"):
     raise ImproperlyConfigured(
         f"SMS_TRANSPORT={SMS_TRANSPORT!r} is not allowed in production: use http (the SMS gateway), "
-        "or file with SMS_FILE_PATH on a staging box"
+        "or file (SMS_FILE_PATH) on a staging box"
     )
-if SMS_TRANSPORT == "file" and not os.environ.get("SMS_FILE_PATH"):
-    raise ImproperlyConfigured("SMS_TRANSPORT=file in production needs an explicit SMS_FILE_PATH")
 if SMS_TRANSPORT == "http" and not (env.str("SMS_GATEWAY_URL", default="") and env.str("SMS_GATEWAY_API_KEY", default="")):
     raise ImproperlyConfigured("SMS_TRANSPORT=http needs SMS_GATEWAY_URL and SMS_GATEWAY_API_KEY")
 if SMS_TRANSPORT == "http" and "replace" in env.str("SMS_GATEWAY_API_KEY").lower():

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from certification.api_errors import api_not_found
 from certification.dashboards.health import healthz
@@ -21,7 +22,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
+    # Swagger UI (pinned by drf-spectacular-sidecar) injects one fixed <style> element: allowed by its hash.
+    path("api/docs/", csp_update({"style-src": ["'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"]})(
+        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
     re_path(r"^api/", api_not_found),  # unknown API paths: JSON 404, not the HTML page
     path("healthz", healthz, name="healthz"),
     path("dashboards/", include("certification.dashboards.urls")),

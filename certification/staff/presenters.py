@@ -21,6 +21,9 @@ def queue_rows_html(rows: list[QueueRow], *, multi_office: bool) -> SafeString:
     invalid = f' <span class="tag tag-bad">{escape(_("号码无效"))}</span>'
     days, suspended = escape(_("天")), f'<span class="badge badge-suspended">{escape(_("已暂停"))}</span>'
     never = f'<span class="help">{escape(_("尚未联系"))}</span>'
+    # Phone-width labels (staff.css shows data-label before each cell): no inline <style> (CSP).
+    idl, phl, agel, coml, left_l, sentl, lastl = (
+        f' data-label="{escape(_(s))}"' for s in ("身份证号", "手机号", "年龄", "社区", "距暂停", "已发提醒", "最近联系"))
     out = []
     for r in rows:
         p = r.pensioner
@@ -33,9 +36,9 @@ def queue_rows_html(rows: list[QueueRow], *, multi_office: bool) -> SafeString:
         out.append(
             f'<tr class="row-{escape(p.status)}" data-testid="row">'
             f'<td><a href="{escape(r.url)}"><strong>{escape(p.name)}</strong></a>{group}</td>'
-            f'<td class="mono">{escape(p.masked_id)}</td>'
-            f'<td class="mono">{escape(p.masked_phone) or "—"}{invalid if p.phone_invalid else ""}</td>'
-            f"<td>{r.age}</td><td>{community}{office}</td><td>{left}</td>"
-            f"<td>{r.reminders_sent}</td><td>{contact}</td></tr>"
+            f'<td class="mono"{idl}>{escape(p.masked_id)}</td>'
+            f'<td class="mono"{phl}>{escape(p.masked_phone) or "—"}{invalid if p.phone_invalid else ""}</td>'
+            f"<td{agel}>{r.age}</td><td{coml}>{community}{office}</td><td{left_l}>{left}</td>"
+            f"<td{sentl}>{r.reminders_sent}</td><td{lastl}>{contact}</td></tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - every dynamic value above went through escape()

@@ -58,6 +58,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # DESIGN §7, below WhiteNoise so static files keep their cache headers: the CSP (django-csp),
+    # Permissions-Policy and Cache-Control: no-store on everything dynamic.
+    "csp.middleware.CSPMiddleware",
+    "certification.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,6 +162,26 @@ MEDIA_URL = "/media/"
 # Uploaded feeds and photos hold personal data: owner-only, whatever the umask (DESIGN §7).
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# DESIGN §7: no inline script or style anywhere, nothing from another origin (the portal runs
+# on an intranet: no CDN). data: images are the admin's and Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# The only pages that may open the camera (Permissions-Policy camera=(self)); everywhere else camera=().
+CAMERA_PATHS = ["/face/capture/"]
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

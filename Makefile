@@ -2,6 +2,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 DEMO_PENSIONERS ?= 3000
+PORT ?= 8000
 
 .PHONY: install demo test lint check-deploy migrate serve clean
 
@@ -21,8 +22,8 @@ demo: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py run_nightly | tail -n 1
 	@$(PY) scripts/print_accounts.py var/demo_accounts.json
 	@echo "(also in var/demo_accounts.json)"
-	@echo "Serving on http://127.0.0.1:8000/"
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (another port: make demo PORT=8080)"
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite. With DATABASE_URL/REDIS_URL set it runs on PostgreSQL/Redis;
 # REQUIRE_SERVICES=1 makes service tests fail instead of skip (what .ci/run does).

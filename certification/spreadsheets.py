@@ -73,6 +73,24 @@ def xlsx_row(ws: Any, values: Iterable[Any]) -> list[Any]:
     return out
 
 
+def xlsx_layout(ws: Any, widths: Iterable[float], *, header_row: int = 1) -> None:
+    """Staff live in Excel (issue 12): column widths, the header row frozen, and a filter.
+
+    Call on a write-only sheet before the first append; `xlsx_filter` sets the filter's
+    range once the row count is known."""
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = f"A{header_row + 1}"
+
+
+def xlsx_filter(ws: Any, *, columns: int, header_row: int, last_row: int) -> None:
+    from openpyxl.utils import get_column_letter
+
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{max(last_row, header_row)}"
+
+
 def sql_csv_text(column: str) -> str:
     """The same rule in SQL, for files PostgreSQL writes itself with COPY … TO STDOUT.
     `column` is a trusted identifier (never user input)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from certification.models import Role, SpecialGroup, StreetOffice, User
@@ -85,8 +84,9 @@ class SmsForm(ActionForm):
 
 
 def office_staff(office_id: int) -> forms.models.QuerySet[User]:
-    return User.objects.filter(Q(role=Role.STAFF, street_offices=office_id) | Q(role=Role.ADMIN)).distinct() \
-        .order_by("role", "username")
+    # The office's own staff only: a city administrator does not go on home visits (issue 12).
+    return User.objects.filter(role=Role.STAFF, street_offices=office_id, is_active=True).distinct() \
+        .order_by("username")
 
 
 class StaffChoiceField(forms.ModelChoiceField):

@@ -267,7 +267,9 @@ def home_visit_request_create(*, pensioner: Pensioner, requested_by: User, reaso
 
 
 EXPORT_HEADERS = ["姓名", "身份证号", "手机号", "年龄", "街道", "社区", "状态", "认证有效期至", "距暂停天数",
-                  "已发提醒", "最近联系时间", "最近联系结果", "手机号无效"]
+                  "已发提醒", "最近联系时间", "最近联系结果", "手机号无效", "暂停发放日期"]
+# Column widths in Excel's character units, so nothing opens as ##### (issue 12).
+EXPORT_WIDTHS = [10, 21, 14, 6, 14, 12, 9, 13, 11, 9, 17, 13, 10, 13]
 STATUS_LABELS = {"warning": "提醒期", "suspended": "已暂停", "active": "正常", "deceased": "已死亡"}
 
 
@@ -276,13 +278,14 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
     """The current filtered queue as .xlsx (write-only workbook: constant memory)."""
     from openpyxl import Workbook
 
-    from certification.spreadsheets import xlsx_row
+    from certification.spreadsheets import xlsx_filter, xlsx_layout, xlsx_row
 
     from .selectors import queue_rows
 
     unmask = user.has_perm("certification.unmask_pii")
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("待认证人员")
+    ws = wb.create_sheet("提醒名单")
+    xlsx_layout(ws, EXPORT_WIDTHS)
     ws.append(EXPORT_HEADERS)
     count = 0
     batch: list[Pensioner] = []
@@ -297,9 +300,12 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
                 p.id_number if unmask else idnumber.mask(p.id_number),
                 p.phone if unmask else idnumber.mask_phone(p.phone),
                 r.age, p.street_office.name, p.community.name if p.community else "",
-                STATUS_LABELS.get(p.status, p.status), p.valid_until, r.days_left, r.reminders_sent,
+                STATUS_LABELS.get(p.status, p.status), p.valid_until,
+                # Days to suspension only while it is ahead; a suspended person has the date instead.
+                r.days_left if r.days_left > 0 else None, r.reminders_sent,
                 timezone.localtime(r.last_contact_at).strftime("%Y-%m-%d %H:%M") if r.last_contact_at else "",
                 r.last_outcome_label, "是" if p.phone_invalid else "",
+                p.suspended_since if p.status == "suspended" else None,
             ]))
             count += 1
         batch.clear()
@@ -309,6 +315,7 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
         if len(batch) >= 1000:
             flush()
     flush()
+    xlsx_filter(ws, columns=len(EXPORT_HEADERS), header_row=1, last_row=count + 1)
     buf = io.BytesIO()
     wb.save(buf)
     audit_log(actor=user, action="queue_export", rows=count, unmasked=unmask,

@@ -155,11 +155,11 @@ def bulk_enrolment_run(*, run_id: int) -> BulkEnrolment:
     enrolled = skipped = 0
     for start in range(0, len(files), 500):  # set-based look-ups, 500 IDs at a time
         chunk = files[start:start + 500]
-        ids = {p.stem.strip().upper() for p in chunk}
+        ids = {idnumber.normalize(p.stem) for p in chunk}
         known = dict(Pensioner.objects.filter(id_number__in=ids).values_list("id_number", "id"))
         done = set(ReferenceFace.objects.filter(pensioner__id_number__in=ids).values_list("pensioner__id_number", flat=True))
         for n, path in enumerate(chunk, start=start + 1):
-            key = path.stem.strip().upper()
+            key = idnumber.normalize(path.stem)
             if key not in known:
                 errors.append({"file": path.name, "reason": "unknown_id", "message": "没有这个身份证号的退休人员"})
             elif key in done:

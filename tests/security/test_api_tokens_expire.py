@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from certification.accounts.models import ApiToken
 from tests.factories import UserFactory, office
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +44,8 @@ def test_a_password_change_revokes_every_token_of_the_user():
     user = UserFactory(username="wang", offices=[office()])
     first, second = _token(), _token()
     assert _get(first) == _get(second) == 200
+    from certification.accounts.models import ApiToken
+
     user.set_password("Another-Horse-4711")
     user.save()
     assert _get(first) == 401 and _get(second) == 401
@@ -54,6 +55,8 @@ def test_a_password_change_revokes_every_token_of_the_user():
 def test_tokens_are_stored_only_as_a_digest():
     UserFactory(username="wang", offices=[office()])
     token = _token()
+    from certification.accounts.models import ApiToken
+
     row = ApiToken.objects.get()
     assert token not in (row.digest, row.token_key) and len(row.digest) == 128
     assert row.expiry is not None

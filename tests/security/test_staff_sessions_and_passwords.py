@@ -11,8 +11,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from certification.models import Role
@@ -49,7 +47,9 @@ def test_a_staff_session_ends_after_thirty_minutes_idle():
         assert "_auth_user_id" not in c.session
 
 
-def _now_code(device: TOTPDevice, t) -> str:  # type: ignore[no-untyped-def]
+def _now_code(device, t) -> str:  # type: ignore[no-untyped-def]
+    from django_otp.oath import totp
+
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
@@ -66,6 +66,8 @@ def test_with_the_second_factor_required_staff_enrol_a_totp_app_and_get_recovery
     assert resp.status_code == 302 and resp["Location"].startswith(reverse("accounts:otp_enrol"))
     assert c.get("/django-admin/").status_code == 302
     assert c.get("/api/v1/staff/queue/").status_code == 403
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     page = c.get(resp["Location"])
     assert page.status_code == 200 and "<svg" in page.content.decode()
     assert page["Cache-Control"].count("no-store") == 1
@@ -93,6 +95,8 @@ def test_with_the_second_factor_required_staff_enrol_a_totp_app_and_get_recovery
 
 def test_with_the_second_factor_required_a_token_needs_the_totp_code_too(settings):
     settings.OTP_REQUIRED = True
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     user = UserFactory(username="wang", offices=[office()])
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     api = APIClient()

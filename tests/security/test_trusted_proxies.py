@@ -11,8 +11,6 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from certification.accounts.addresses import client_address
-
 pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/v1/auth/token/"
 
@@ -40,6 +38,8 @@ def test_behind_one_trusted_proxy_the_client_is_the_address_the_proxy_appended(s
 
 
 def test_the_client_address_ignores_the_header_without_trusted_proxies(settings):
+    from certification.accounts.addresses import client_address
+
     rf = RequestFactory()
     req = rf.get("/", REMOTE_ADDR="198.51.100.5", HTTP_X_FORWARDED_FOR="6.6.6.6")
     settings.TRUSTED_PROXIES = 0

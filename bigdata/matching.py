@@ -6,18 +6,19 @@ arithmetic (D + 12 months, overpaid months), Python maps each *distinct* date
 through certification.rules into a small lookup table that SQL joins, so the
 rules have one home.
 
+Every effect on a pensioner goes through the one writer, certification.effects
+(status changes, back-pay against the payment ledger, overpayments, voiding, audit).
 Per pensioner, in this order (tests/bigdata/test_matching_agrees_with_rules.py
 replays the same order with the pure functions):
-1. Death evidence on a living person: deceased from the earliest death date;
-   an overpayment case for the months paid after the death month
-   (rules.overpaid_months, as certification.services.pensioner_mark_deceased).
-2. Qualifying evidence dated after a recorded death: a fraud alert each.
+1. Death evidence on a living person: deceased from the earliest death date, through
+   the writer (overpayment for the months paid after the death month, by the ledger;
+   big-data certifications dated after the death voided, validity falling back).
+2. Fraud alerts: qualifying evidence dated after a recorded death, and the
+   certifications step 1 (or a staff death confirmation) voided.
 3. The living: valid_until := rules.extend(valid_until, latest qualifying date)
-   (never shorter); one big_data certification naming the record that extended it.
-4. Restore the extended people who were in warning or suspended, with itemised
-   back-pay by rules.missed_months (the rows certification.services.restore_where
-   writes, in a constant number of statements), in the same UPDATE as step 3.
-5. certification.services.transitions_run for everyone in range.
+   through the writer (never shorter; restoring, back-pay, status changes in the same
+   statements); one big_data certification naming the record that extended it.
+4. certification.services.transitions_run for everyone in range (the writer again).
 
 Work tracking: a run owns the evidence id window (lo, hi]; the next run starts
 where the last finished one ended. Every step is idempotent (extension only
@@ -31,7 +32,6 @@ restarted, or a chunk redelivered to another worker, ends in the same state.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import time
@@ -43,15 +43,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from certification import rules
-from certification.models import (
-    BackPay,
-    BackPayLine,
-    Certification,
-    Overpayment,
-    Pensioner,
-    StatusChange,
-)
-from certification.services import as_date as _as_date
+from certification.effects import VOID_AFTER_DEATH, Source, effects_apply, effects_cleanup
+from certification.effects import as_date as _as_date
+from certification.models import Certification, Pensioner
 from certification.services import transitions_run
 
 from .locks import chunk_lock, evidence_write_barrier, run_lock
@@ -63,11 +57,7 @@ _E = Evidence._meta.db_table
 _S = EvidenceSource._meta.db_table
 _P = Pensioner._meta.db_table
 _C = Certification._meta.db_table
-_SC = StatusChange._meta.db_table
-_O = Overpayment._meta.db_table
 _F = FraudAlert._meta.db_table
-_BP = BackPay._meta.db_table
-_BPL = BackPayLine._meta.db_table
 
 # Pensioner ids per chunk of a full run. One chunk is fastest (each statement scans
 # the night's evidence once); smaller chunks bound the transaction size. 1M
@@ -306,15 +296,16 @@ class _Chunk:
             lap("deaths")
             fraud = self._fraud()
             lap("fraud")
-            extended, restored = self._extend_and_restore(lap)
+            extended, restored, warned, suspended = self._extend_and_restore(lap)
             t = transitions_run(today=self.today, pk_range=(self.params["a"], self.params["b"]))
             lap("transitions")
         finally:
             for name in self.temps:
                 self._drop(name)
+            effects_cleanup()
         logger.info("matching chunk [%s, %s) steps %s", self.params["a"], self.params["b"], steps)
         return {
-            "extended": extended, "entered_warning": t.entered_warning, "suspended": t.suspended,
+            "extended": extended, "entered_warning": warned + t.entered_warning, "suspended": suspended + t.suspended,
             "restored": restored + t.restored, "deceased": deceased, "fraud_alerts": fraud,
         }
 
@@ -327,57 +318,53 @@ class _Chunk:
         )
 
     def _deaths(self) -> int:
+        """The earliest death record of each living person in the window, through the one writer
+        (deceased, overpayment against the ledger, big-data certifications after the death voided)."""
         self._temp("bd_death", "pensioner_id bigint PRIMARY KEY, death_date date, evidence_id bigint")
-        self._x(
+        n = self._x(
             f"INSERT INTO bd_death (pensioner_id, death_date, evidence_id) "
             f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
             f"  SELECT e.pensioner_id, min({self._key()}) AS k FROM {_E} e JOIN {_P} p ON p.id = e.pensioner_id "
             f"  WHERE {self._window(self.death)} AND p.status <> 'deceased' GROUP BY e.pensioner_id) x"
         )
-        # Overpaid months depend on (death date, suspended_since) only: a few distinct
-        # pairs a night, each mapped through rules.overpaid_months.
-        pairs = self._rows(f"SELECT DISTINCT d.death_date, p.suspended_since FROM bd_death d "
-                           f"JOIN {_P} p ON p.id = d.pensioner_id")
-        if not pairs:
+        if not n:
             return 0
-        self._temp("bd_over", "death_date date, susp date, n integer, months text")
-        rows = []
-        for death_raw, susp_raw in pairs:
-            death = _as_date(death_raw)
-            susp = _as_date(susp_raw) if susp_raw is not None else None
-            months = rules.overpaid_months(death, self.today, susp)
-            rows.append((death, susp or dt.date(9999, 12, 31), len(months),
-                         json.dumps([m.isoformat() for m in months])))
-        with connection.cursor() as cur:
-            cur.executemany("INSERT INTO bd_over VALUES (%s, %s, %s, %s)", rows)
-        self._x(
-            f"INSERT INTO {_O} (pensioner_id, death_date, months, total, state, opened_on, created_at) "
-            f"SELECT d.pensioner_id, d.death_date, {self._json('o.months')}, p.monthly_amount * o.n, 'open', "
-            f"%(today)s, %(now)s FROM bd_death d JOIN {_P} p ON p.id = d.pensioner_id "
-            f"JOIN bd_over o ON o.death_date = d.death_date AND o.susp = COALESCE(p.suspended_since, '9999-12-31') "
-            f"WHERE o.n > 0 ON CONFLICT DO NOTHING"
-        )
-        self._x(
-            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
-            f"SELECT p.id, p.status, 'deceased', %(today)s, 'death:' || s.code, p.valid_until, %(now)s "
-            f"FROM bd_death d JOIN {_P} p ON p.id = d.pensioner_id JOIN {_E} e ON e.id = d.evidence_id "
-            f"JOIN {_S} s ON s.id = e.source_id WHERE p.status <> 'deceased'"
-        )
-        return self._x(
-            f"UPDATE {_P} SET status = 'deceased', death_date = d.death_date, updated_at = %(now)s "
-            f"FROM bd_death d WHERE {_P}.id = d.pensioner_id AND {_P}.status <> 'deceased'"
-        )
+        counts = effects_apply(today=self.today, now=self.now, source=Source(
+            columns={"pensioner_id": "d.pensioner_id", "death_date": "d.death_date", "reason": "'death:' || s.code",
+                     "ref": "d.evidence_id"},
+            from_sql=f"bd_death d JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id",
+        ))
+        return counts.deceased
 
     def _fraud(self) -> int:
-        return self._x(
+        """Fraud alerts, whichever arrived first (DESIGN §1).
+
+        The window's qualifying records dated after a recorded death; and the big-data
+        certifications the writer voided because a death arrived after them (the
+        partial index on voided_at keeps that scan to the voided rows).
+        """
+        window = self._x(
             f"INSERT INTO {_F} (pensioner_id, source, source_ref, event_date, death_date, state, created_at) "
             f"SELECT e.pensioner_id, s.code, e.source_ref, e.event_date, p.death_date, 'open', %(now)s "
             f"FROM {_E} e JOIN {_S} s ON s.id = e.source_id JOIN {_P} p ON p.id = e.pensioner_id "
             f"WHERE {self._window(self.qualifying)} AND p.status = 'deceased' AND p.death_date IS NOT NULL "
             f"AND e.event_date > p.death_date ON CONFLICT DO NOTHING"
         )
+        voided = self._x(
+            f"INSERT INTO {_F} (pensioner_id, source, source_ref, event_date, death_date, state, created_at) "
+            f"SELECT c.pensioner_id, c.source, c.evidence_ref, c.occurred_on, p.death_date, 'open', %(now)s "
+            f"FROM {_C} c JOIN {_P} p ON p.id = c.pensioner_id "
+            f"WHERE c.voided_at IS NOT NULL AND c.void_reason = '{VOID_AFTER_DEATH}' AND c.method = 'big_data' "
+            f"AND c.pensioner_id >= %(a)s AND c.pensioner_id < %(b)s AND p.death_date IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {_F} f WHERE f.source = c.source AND f.source_ref = c.evidence_ref) "
+            f"ON CONFLICT DO NOTHING"
+        )
+        return window + voided
 
-    def _extend_and_restore(self, lap: Any = lambda name: None) -> tuple[int, int]:
+    def _extend_and_restore(self, lap: Any = lambda name: None) -> tuple[int, int, int, int]:
+        """Each living person's latest qualifying record: valid_until := D + cycle through the one writer
+        (which restores, back-pays against the ledger and writes the status changes), then one
+        big_data certification per extended person naming the record that extended them."""
         self._temp("bd_best", "pensioner_id bigint PRIMARY KEY, event_date date, evidence_id bigint")
         self._x(
             f"INSERT INTO bd_best (pensioner_id, event_date, evidence_id) "
@@ -390,46 +377,33 @@ class _Chunk:
         # D + cycle for each distinct evidence date, by rules.add_months (never in SQL).
         dates = [_as_date(r[0]) for r in self._rows("SELECT DISTINCT event_date FROM bd_best")]
         if not dates:
-            return 0, 0
+            return 0, 0, 0, 0
         self._temp("bd_map", "event_date date PRIMARY KEY, new_valid date")
         with connection.cursor() as cur:
             cur.executemany("INSERT INTO bd_map VALUES (%s, %s)",
                             [(d, rules.add_months(d, rules.cycle_months())) for d in dates])
-        # Who is extended, and what status that gives them. Restoring is the extension's
-        # own doing (rules.status of the new date): warning/suspended → active when the
-        # new date covers today, suspended → warning when it is back inside the warning
-        # window. Everything else (a stale `active`, say) is left to transitions_run.
-        self.params["warn_floor"] = rules.earliest_unsuspended_valid_until(self.today)
-        self._temp("bd_ext", "pensioner_id bigint PRIMARY KEY, new_valid date, evidence_id bigint, "
-                             "old_status varchar(16), new_status varchar(16), old_since date")
-        self._x(
-            f"INSERT INTO bd_ext (pensioner_id, new_valid, evidence_id, old_status, new_status, old_since) "
-            f"SELECT b.pensioner_id, m.new_valid, b.evidence_id, p.status, "
-            f"  CASE WHEN p.status IN ('warning', 'suspended') AND m.new_valid >= %(today)s THEN 'active' "
-            f"       WHEN p.status = 'suspended' AND m.new_valid >= %(warn_floor)s THEN 'warning' "
-            f"       ELSE p.status END, p.suspended_since "
-            f"FROM bd_best b JOIN bd_map m ON m.event_date = b.event_date JOIN {_P} p ON p.id = b.pensioner_id "
-            f"WHERE p.status <> 'deceased' AND m.new_valid > p.valid_until"
-        )
-        restored = self._back_pay_and_status_changes()
-        # One write per extended pensioner: validity, status and suspension together.
-        extended = self._x(
-            f"UPDATE {_P} SET valid_until = x.new_valid, status = x.new_status, updated_at = %(now)s, "
-            f"suspended_since = CASE WHEN x.new_status = x.old_status THEN x.old_since ELSE NULL END "
-            f"FROM bd_ext x WHERE {_P}.id = x.pensioner_id"
-        )
+        # The writer drops rows that change nothing (the date is not later) and ignores the
+        # deceased (their evidence is the fraud step's).
+        counts = effects_apply(today=self.today, now=self.now, source=Source(
+            columns={"pensioner_id": "b.pensioner_id", "valid_until": "m.new_valid", "reason": "'certified:big_data'",
+                     "ref": "b.evidence_id"},
+            from_sql="bd_best b JOIN bd_map m ON m.event_date = b.event_date",
+        ))
         lap("extend")
-        if not extended:
-            return 0, 0
+        restored = counts.moved(["warning", "suspended"], ["active"]) + counts.moved(["suspended"], ["warning"])
+        warned, suspended = counts.moved(["active"], ["warning"]), counts.moved(["active", "warning"], ["suspended"])
+        if not counts.extended:
+            return 0, restored, warned, suspended
         self._x(
             f"INSERT INTO {_C} (pensioner_id, method, occurred_on, recorded_at, source, evidence_ref, note, "
             f"helper_relationship) "
             f"SELECT x.pensioner_id, 'big_data', e.event_date, %(now)s, s.code, e.source_ref, '', '' "
-            f"FROM bd_ext x JOIN {_E} e ON e.id = x.evidence_id JOIN {_S} s ON s.id = e.source_id "
+            f"FROM fx_work x JOIN {_E} e ON e.id = x.ref JOIN {_S} s ON s.id = e.source_id "
+            f"WHERE x.new_vu > x.old_vu AND x.new_status <> 'deceased' "
             # An anti-join, not ON CONFLICT: per-row speculative insertion doubled this
             # statement. Nothing else writes big_data certifications, and the run lock
             # keeps two runs apart, so the check cannot race.
-            f"WHERE NOT EXISTS (SELECT 1 FROM {_C} c WHERE c.pensioner_id = x.pensioner_id "
+            f"AND NOT EXISTS (SELECT 1 FROM {_C} c WHERE c.pensioner_id = x.pensioner_id "
             f"AND c.method = 'big_data' AND c.source = s.code AND c.evidence_ref = e.source_ref) "
             # In pensioner order: both indexes on the table lead with pensioner_id, and
             # inserting in key order keeps them from random page writes once they
@@ -437,46 +411,4 @@ class _Chunk:
             f"ORDER BY x.pensioner_id"
         )
         lap("certifications")
-        return extended, restored
-
-    def _back_pay_and_status_changes(self) -> int:
-        """For the people bd_ext restores: itemised back-pay for a lifted suspension, and a status-change row.
-
-        The same rows as certification.services.restore_where (one BackPay per
-        suspension, one line per rules.missed_months() month, reason
-        certified:big_data), in a fixed number of statements: the months for each
-        distinct suspended_since go into a lookup table instead of one INSERT per
-        (date, month), of which a first night over a backlog has thousands.
-        """
-        lifted = "x.old_status = 'suspended' AND x.new_status <> 'suspended' AND x.old_since IS NOT NULL"
-        since_rows = self._rows(f"SELECT DISTINCT x.old_since FROM bd_ext x WHERE {lifted}")
-        if since_rows:
-            self._temp("bd_missed", "since date, month date")
-            self._temp("bd_missed_n", "since date PRIMARY KEY, n integer")
-            months, counts = [], []
-            for (raw,) in since_rows:
-                since = _as_date(raw)
-                missed = rules.missed_months(since, self.today)
-                counts.append((since, len(missed)))
-                months.extend((since, m) for m in missed)
-            with connection.cursor() as cur:
-                cur.executemany("INSERT INTO bd_missed_n VALUES (%s, %s)", counts)
-                if months:
-                    cur.executemany("INSERT INTO bd_missed VALUES (%s, %s)", months)
-            self._x(
-                f"INSERT INTO {_BP} (pensioner_id, suspended_since, restored_on, total, created_at) "
-                f"SELECT x.pensioner_id, x.old_since, %(today)s, p.monthly_amount * n.n, %(now)s "
-                f"FROM bd_ext x JOIN {_P} p ON p.id = x.pensioner_id JOIN bd_missed_n n ON n.since = x.old_since "
-                f"WHERE {lifted} ON CONFLICT DO NOTHING"
-            )
-            self._x(
-                f"INSERT INTO {_BPL} (back_pay_id, pensioner_id, month, amount) "
-                f"SELECT b.id, p.id, m.month, p.monthly_amount FROM bd_ext x JOIN {_P} p ON p.id = x.pensioner_id "
-                f"JOIN {_BP} b ON b.pensioner_id = x.pensioner_id AND b.suspended_since = x.old_since "
-                f"JOIN bd_missed m ON m.since = x.old_since WHERE {lifted} ON CONFLICT DO NOTHING"
-            )
-        return self._x(
-            f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "
-            f"SELECT x.pensioner_id, x.old_status, x.new_status, %(today)s, 'certified:big_data', x.new_valid, "
-            f"%(now)s FROM bd_ext x WHERE x.new_status <> x.old_status"
-        )
+        return counts.extended, restored, warned, suspended

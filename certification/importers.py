@@ -207,19 +207,22 @@ def _upsert(batch: dict[str, Pensioner], today: dt.date, result: ImportResult) -
             if new.status == rules.Status.SUSPENDED:
                 new.suspended_since = rules.suspension_date(new.valid_until)
             new.enrolled_on = today
+            new.roster_valid_until = new.valid_until
             to_create.append(new)
             continue
         for f in ("name", "birth_date", "sex", "phone", "street_office", "community", "monthly_amount", "special_group"):
             setattr(old, f, getattr(new, f))
         # The roster may carry a later validity; it never shortens what certification gave.
         old.valid_until = max(old.valid_until, new.valid_until)
+        # Kept apart: what validity falls back to when post-death evidence is voided.
+        old.roster_valid_until = new.valid_until
         old.updated_at = now
         to_update.append(old)
     Pensioner.objects.bulk_create(to_create, batch_size=BATCH)
     Pensioner.objects.bulk_update(
         to_update,
         ["name", "birth_date", "sex", "phone", "street_office", "community", "monthly_amount", "special_group",
-         "valid_until", "updated_at"],
+         "valid_until", "roster_valid_until", "updated_at"],
         batch_size=500,
     )
     result.created += len(to_create)

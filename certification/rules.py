@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -138,6 +139,89 @@ def overpaid_months(
 
 def is_paid_for_month(status_on_first: Status) -> bool:
     return status_on_first in PAID_STATUSES
+
+
+def paid_on_first(valid_until: dt.date, first: dt.date) -> bool:
+    """Whether `valid_until` makes the person payable for the month starting `first`.
+
+    SQL writes this as `valid_until >= earliest_unsuspended_valid_until(first)`.
+    """
+    return is_paid_for_month(status(valid_until, first))
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What one person was paid, as the payment ledger records it (DESIGN §2).
+
+    `closed` are the months whose roster has been closed (for everyone); `paid` are
+    this person's months paid in the ledger (regular or back-pay); `lined` are the
+    months this person already has a back-pay line for (paid or waiting for a roster).
+    Months before the first closed roster were paid by the rule, as the person's
+    status stood on each 1st: every month except those from `unpaid_since` on, and
+    those a back-pay line was written for.
+    """
+
+    closed: frozenset[dt.date] = frozenset()
+    paid: frozenset[dt.date] = frozenset()
+    lined: frozenset[dt.date] = frozenset()
+
+    @property
+    def first_closed(self) -> dt.date | None:
+        return min(self.closed) if self.closed else None
+
+    def regime(self, month: dt.date) -> str:
+        """'rule' (before the ledger), 'closed' (the ledger says), or 'open' (its roster is still to come)."""
+        first = self.first_closed
+        if first is None or month < first:
+            return "rule"
+        return "closed" if month in self.closed else "open"
+
+    def was_paid(self, month: dt.date, *, unpaid_since: dt.date | None) -> bool | None:
+        """True/False for a month already decided; None for an open month (its roster will decide)."""
+        regime = self.regime(month)
+        if month in self.paid:
+            return True
+        if regime == "rule":
+            # A month with a back-pay line was one the rule did not pay (its line pays it).
+            return month not in self.lined and (unpaid_since is None or month < unpaid_since)
+        if regime == "closed":
+            return False
+        return None
+
+
+def back_pay_months(*, new_valid_until: dt.date, today: dt.date, ledger: Ledger, unpaid_since: dt.date | None,
+                    enrolled_on: dt.date) -> list[dt.date]:
+    """The months to back-pay when validity becomes `new_valid_until` (DESIGN §2 back-pay).
+
+    Every month not paid whose 1st the new validity covers: before the ledger, the months
+    from `unpaid_since` up to today; in the ledger, every closed month not paid (a closed
+    roster for a month not yet begun is a decision already taken, so it counts too). Open
+    months are left to their own roster, which pays by the status on the 1st. Months
+    before enrolment and months already on a back-pay line are never back-paid.
+    """
+    candidates: set[dt.date] = set()
+    if unpaid_since is not None:
+        candidates.update(m for m in months_between(unpaid_since, today) if ledger.regime(m) == "rule")
+    # A closed roster lists only the enrolled: a month closed before enrolment is not the portal's to pay.
+    candidates.update(m for m in ledger.closed if add_months(m, 1) > enrolled_on)
+    return sorted(
+        m for m in candidates
+        if m not in ledger.lined and paid_on_first(new_valid_until, m)
+        and ledger.was_paid(m, unpaid_since=unpaid_since) is False
+    )
+
+
+def overpaid_months_in_ledger(*, death_date: dt.date, run_date: dt.date, ledger: Ledger,
+                              unpaid_since: dt.date | None) -> list[dt.date]:
+    """Months paid strictly after the death month (DESIGN §2 overpayment).
+
+    The months in the ledger, and before the first closed roster the months the rule paid
+    up to and including the month of the run. With no ledger this is overpaid_months().
+    """
+    first = next_month_start(death_date)
+    by_rule = [m for m in months_between(first, month_start(run_date))
+               if ledger.regime(m) == "rule" and ledger.was_paid(m, unpaid_since=unpaid_since)]
+    return sorted({*by_rule, *(m for m in ledger.paid if m >= first)})
 
 
 def age_on(birth_date: dt.date, today: dt.date) -> int:

@@ -1,13 +1,16 @@
 """Nightly reminder scheduling: what is due today becomes outbox rows (DESIGN §4 run_nightly step 3).
 
-Events come from rows, never inline (STYLE §3): status-change rows for entering
-warning and suspension, back-pay rows for restoration, certification rows for
-proxy and big-data success. Date-driven reminders (every 30 days in warning, 7 days
-before suspension) select pensioners by the indexed valid_until column with
-dates computed by certification.rules, so the rule has one home.
+Events come from rows, never inline (STYLE §3). Status changes (entering warning,
+suspension, restoration with its back-pay) are *claimed* from StatusChange rows with a
+conditional UPDATE on processed_at, as healthchecks claims its Flip rows, and their
+messages are enqueued in the same transaction: however many nights were missed,
+every event is sent exactly once, and a crash in between claims nothing.
+Certification rows drive the proxy and big-data success messages. Date-driven
+reminders (every 30 days in warning, 7 days before suspension) select pensioners by
+the indexed valid_until column with dates computed by certification.rules, so the
+rule has one home; they catch up CATCH_UP_DAYS missed nights.
 
-Every message has a dedup key, so re-running the same night (or the next night,
-thanks to the catch-up window) sends nothing twice.
+Every message also has a dedup key, so a re-run sends nothing twice.
 """
 
 from __future__ import annotations
@@ -18,19 +21,25 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from certification import rules
-from certification.models import BackPay, Certification, Method, Pensioner, StatusChange
+from certification.models import BackPayLine, Certification, Method, Pensioner, StatusChange
 from certification.rules import Status
 
 from .services import OutboxItem, outbox_enqueue_many
 from .texts import cn_date
 
-# Events whose source rows are at most this old are (re)considered: a night the job
-# did not run is caught up the next night; dedup keys stop a second send.
+# Date-driven reminders look back this many nights: a night the job did not run is
+# caught up the next night; dedup keys stop a second send. (Status-change events are
+# claimed from rows and need no window.)
 CATCH_UP_DAYS = 3
+
+# Status-change rows claimed per transaction. Bounded so one claim's locks and outbox
+# insert stay short; a backlog is walked by id in several claims.
+CLAIM_BATCH = 5000
 
 _P_FIELDS = ("id", "name", "phone", "phone_invalid", "relative_phone", "valid_until", "suspended_since",
              "street_office__name")
@@ -56,17 +65,8 @@ def _pensioner_context(p: Pensioner, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _changes(today: dt.date, new_status: str, old_status: str | None = None) -> QuerySet[StatusChange]:
-    qs = StatusChange.objects.filter(
-        new_status=new_status, effective_on__gt=today - dt.timedelta(days=CATCH_UP_DAYS), effective_on__lte=today
-    )
-    if old_status:
-        qs = qs.filter(old_status=old_status)
-    return qs
-
-
-def _entered_warning(today: dt.date) -> Iterator[OutboxItem]:
-    ids = _changes(today, Status.WARNING, Status.ACTIVE).values("pensioner_id")
+def _entered_warning(changes: list[StatusChange], today: dt.date) -> Iterator[OutboxItem]:
+    ids = [c.pensioner_id for c in changes if (c.old_status, c.new_status) == (Status.ACTIVE, Status.WARNING)]
     people = Pensioner.objects.filter(id__in=ids, status=Status.WARNING).select_related("street_office")
     for p in people.iterator(chunk_size=1000):
         ctx = _pensioner_context(p, today)
@@ -115,8 +115,8 @@ def _before_suspension(today: dt.date) -> Iterator[OutboxItem]:
                          pensioner_id=p.pk, dedup_key=f"suspension-soon:{p.pk}:{p.valid_until}")
 
 
-def _suspended(today: dt.date) -> Iterator[OutboxItem]:
-    ids = _changes(today, Status.SUSPENDED).values("pensioner_id")
+def _suspended(changes: list[StatusChange], today: dt.date) -> Iterator[OutboxItem]:
+    ids = [c.pensioner_id for c in changes if c.new_status == Status.SUSPENDED and c.old_status != Status.SUSPENDED]
     people = _reachable(Pensioner.objects.filter(id__in=ids, status=Status.SUSPENDED))
     for p in people.select_related("street_office").iterator(chunk_size=1000):
         since = p.suspended_since or rules.suspension_date(p.valid_until)
@@ -125,17 +125,23 @@ def _suspended(today: dt.date) -> Iterator[OutboxItem]:
                          dedup_key=f"suspended:{p.pk}:{since}")
 
 
-def _restored(today: dt.date) -> Iterator[OutboxItem]:
-    since = today - dt.timedelta(days=CATCH_UP_DAYS)
-    rows = (BackPay.objects.filter(restored_on__gt=since, restored_on__lte=today)
-            .select_related("pensioner").prefetch_related("lines"))
-    for bp in rows.iterator(chunk_size=1000):
-        p = bp.pensioner
-        if not p.phone or p.phone_invalid:
-            continue
+def _restored(changes: list[StatusChange], today: dt.date) -> Iterator[OutboxItem]:
+    """Payment restored: the back-pay the same change wrote (certification.effects) goes in the text."""
+    restored = {c.pensioner_id: c for c in changes
+                if c.old_status == Status.SUSPENDED and c.new_status in (Status.ACTIVE, Status.WARNING)}
+    if not restored:
+        return
+    owed = {
+        (r["pensioner_id"], r["back_pay__restored_on"]): (r["total"] or Decimal(0), r["months"])
+        for r in BackPayLine.objects.filter(pensioner_id__in=list(restored))
+        .values("pensioner_id", "back_pay__restored_on").annotate(total=Sum("amount"), months=Count("id"))
+    }
+    for p in _reachable(Pensioner.objects.filter(id__in=list(restored))).iterator(chunk_size=1000):
+        change = restored[p.pk]
+        total, months = owed.get((p.pk, change.effective_on), (Decimal(0), 0))
         yield OutboxItem(
-            phone=p.phone, template="restored", pensioner_id=p.pk, dedup_key=f"restored:{bp.pk}",
-            context={"name": p.name, "back_pay": f"{bp.total or Decimal('0'):.2f}", "months": len(bp.lines.all())},
+            phone=p.phone, template="restored", pensioner_id=p.pk, dedup_key=f"restored:{change.pk}",
+            context={"name": p.name, "back_pay": f"{total:.2f}", "months": months},
         )
 
 
@@ -174,17 +180,51 @@ def _big_data_success(today: dt.date) -> Iterator[OutboxItem]:
                          context={"name": p.name, "valid_until": cn_date(p.valid_until)})
 
 
-EVENTS = {
+# Events claimed from StatusChange rows: each row is looked at once.
+CHANGE_EVENTS = {
     "entered_warning": _entered_warning,
-    "warning_reminder": _warning_every_n_days,
-    "suspension_soon": _before_suspension,
     "suspended": _suspended,
     "restored": _restored,
+}
+
+# Events read from dates and certification rows (catch-up window + dedup keys).
+DATE_EVENTS = {
+    "warning_reminder": _warning_every_n_days,
+    "suspension_soon": _before_suspension,
     "proxy_certified": _proxy,
     "big_data_certified": _big_data_success,
 }
 
+EVENTS = [*CHANGE_EVENTS, *DATE_EVENTS]
+
+
+def changes_claim(*, today: dt.date, batch: int = CLAIM_BATCH) -> dict[str, int]:
+    """Claim the status-change rows nobody has processed, and enqueue their messages, batch by batch.
+
+    The claim is a conditional UPDATE (processed_at IS NULL → now) in the same transaction
+    as the outbox insert, so a crash claims nothing, and two schedulers (skip_locked on
+    PostgreSQL) never take the same row. Rows whose change sends nothing (a death, say)
+    are claimed too, which keeps the unclaimed index small.
+    """
+    counts = dict.fromkeys(CHANGE_EVENTS, 0)
+    last = 0
+    while True:
+        with transaction.atomic():
+            ids = list(StatusChange.objects.filter(processed_at__isnull=True, id__gt=last).order_by("id")
+                       .select_for_update(skip_locked=True).values_list("id", flat=True)[:batch])
+            if not ids:
+                return counts
+            last = ids[-1]
+            now = timezone.now()
+            StatusChange.objects.filter(id__in=ids, processed_at__isnull=True).update(processed_at=now)
+            claimed = list(StatusChange.objects.filter(id__in=ids, processed_at=now).order_by("id"))
+            for name, build in CHANGE_EVENTS.items():
+                counts[name] += outbox_enqueue_many(build(claimed, today))
+
 
 def schedule_due(*, today: dt.date) -> dict[str, int]:
     """Turn today's events into outbox rows. Returns how many new rows each event made."""
-    return {name: outbox_enqueue_many(build(today)) for name, build in EVENTS.items()}
+    counts = changes_claim(today=today)
+    for name, build in DATE_EVENTS.items():
+        counts[name] = outbox_enqueue_many(build(today))
+    return {name: counts[name] for name in EVENTS}

@@ -1,17 +1,16 @@
-"""The monthly payment roster the bank file is built from (export_payment_roster).
+"""The monthly payment roster the bank file is built from (export_payment_roster, DESIGN §4).
 
-Month M is paid to everyone who is active or warning on M's 1st (DESIGN §2) and not
-dead before it (the death month itself is paid, as rules.overpaid_months assumes).
-The status on the 1st comes from rules: `valid_until >= earliest_unsuspended_valid_until(1st)`
-is exactly `rules.status(valid_until, 1st) in PAID_STATUSES`, as a comparison on an
-indexed column, so 2 million rows stream in one query.
+The first export of month M closes M in the payment ledger (certification.ledger.roster_close:
+who is paid for M by the rule on its 1st, the back-pay lines waiting for a roster, who
+is withheld, the open overpayment cases). Every export of M, the first included, then
+writes the CSV from the rows recorded for M, so a re-export is the same file and pays
+nothing new; back-pay that arises after M closed is paid in the next month that closes.
 
-Sections, one CSV row each:
+Sections, one CSV row each, in this order:
 * pay          — person, amount for M;
 * suspended    — person withheld in M (amount withheld, suspended since);
-* back_pay     — one row per BackPayLine of statements restored in the month before M
-                 (paid with M's pension; each statement lands in exactly one roster);
-* overpayment  — open overpayments opened up to the end of M, with their months.
+* back_pay     — one row per month back-paid with M's pension (its own month in 所属月份);
+* overpayment  — open overpayments, with their months.
 """
 
 from __future__ import annotations
@@ -19,13 +18,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
-from django.db.models import Q
-
-from certification import rules
-from certification.models import BackPayLine, Overpayment, Pensioner
+from certification.ledger import roster_close
+from certification.models import LedgerEntry, User
 from certification.private_files import open_private, private_dir
 from certification.spreadsheets import csv_row
 
@@ -40,75 +36,39 @@ def parse_month(raw: str) -> dt.date:
         raise ValueError(f"--month 应为 YYYY-MM：{raw!r}") from None
 
 
-def _alive_on(first: dt.date) -> Q:
-    return Q(death_date__isnull=True) | Q(death_date__gte=first)
-
-
-def paid_queryset(first: dt.date):  # type: ignore[no-untyped-def]
-    floor = rules.earliest_unsuspended_valid_until(first)
-    return Pensioner.objects.filter(_alive_on(first), valid_until__gte=floor)
-
-
-def suspended_queryset(first: dt.date):  # type: ignore[no-untyped-def]
-    floor = rules.earliest_unsuspended_valid_until(first)
-    return Pensioner.objects.filter(_alive_on(first), valid_until__lt=floor)
-
-
-def back_pay_lines(first: dt.date):  # type: ignore[no-untyped-def]
-    prev = rules.add_months(first, -1)
-    return BackPayLine.objects.filter(back_pay__restored_on__gte=prev, back_pay__restored_on__lt=first)
-
-
-def overpayments(first: dt.date):  # type: ignore[no-untyped-def]
-    return Overpayment.objects.filter(state=Overpayment.State.OPEN, opened_on__lt=rules.add_months(first, 1))
-
-
-_PERSON = ["id_number", "name", "street_office__district__name", "street_office__name"]
+SECTIONS = ["pay", "suspended", "back_pay", "overpayment"]
+_PERSON = ["pensioner__id_number", "pensioner__name", "pensioner__street_office__district__name",
+           "pensioner__street_office__name"]
 
 
 def roster_rows(first: dt.date) -> Iterator[tuple[str, list[object]]]:
-    m = first.strftime("%Y-%m")
-    for idn, name, district, office, amount in paid_queryset(first).order_by("id").values_list(
-        *_PERSON, "monthly_amount"
-    ).iterator(chunk_size=10000):
-        yield "pay", [idn, name, district, office, m, amount, ""]
-    for idn, name, district, office, amount, since in suspended_queryset(first).order_by("id").values_list(
-        *_PERSON, "monthly_amount", "suspended_since"
-    ).iterator(chunk_size=10000):
-        yield "suspended", [idn, name, district, office, m, amount, f"暂停自 {since}" if since else ""]
-    for *person, month, amount, restored in back_pay_lines(first).order_by("back_pay_id", "month").values_list(
-        *[f"back_pay__pensioner__{f}" for f in _PERSON], "month", "amount", "back_pay__restored_on"
-    ).iterator(chunk_size=10000):
-        yield "back_pay", [*person, month.strftime("%Y-%m"), amount, f"{restored} 恢复发放"]
-    for *person, months, total, death in overpayments(first).order_by("id").values_list(
-        *[f"pensioner__{f}" for f in _PERSON], "months", "total", "death_date"
-    ).iterator(chunk_size=10000):
-        label = "、".join(str(x)[:7] for x in months)
-        yield "overpayment", [*person, m, total, f"死亡日期 {death}；多发月份 {label}"]
+    """The rows recorded for roster month `first`, section by section."""
+    for section in SECTIONS:
+        rows = (LedgerEntry.objects.filter(roster_month=first, kind=section).order_by("pensioner_id", "month")
+                .values_list(*_PERSON, "month", "amount", "note"))
+        for idn, name, district, office, month, amount, note in rows.iterator(chunk_size=10000):
+            yield section, [idn, name, district, office, month.strftime("%Y-%m"), amount, note]
 
 
-def roster_write(*, first: dt.date, path: Path, excel_text_ids: bool = False) -> dict[str, object]:
-    """Write the CSV (UTF-8 with BOM, so Excel shows the Chinese headers) and return the totals."""
-    counts = dict.fromkeys(SECTION_LABEL, 0)
-    totals = {k: Decimal(0) for k in SECTION_LABEL}
+def roster_export(*, first: dt.date, path: Path, excel_text_ids: bool = False, today: dt.date | None = None,
+                  actor: User | None = None) -> dict[str, object]:
+    """Close the month if it is still open, then write its CSV (UTF-8 with BOM, so Excel shows the Chinese headers)."""
+    closing = roster_close(month=first, today=today, actor=actor)
     private_dir(path.parent)
-    # Owner-only (0600): the roster holds every paid person's ID number (DESIGN §7).
+    # Owner-only (0600): the roster holds every paid person's ID number (DESIGN §7, H5b).
     with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(HEADER)
         for section, row in roster_rows(first):
-            counts[section] += 1
-            totals[section] += Decimal(row[5])
-            row = csv_row(row)  # names and offices are data, never formulas (DESIGN §7)
+            row = csv_row(row)  # names and offices are data, never formulas (DESIGN §7, H5b)
             if excel_text_ids:
                 # Excel turns 18 digits into 3.7E+17 and drops digits; ="…" keeps it text.
                 row = [f'="{row[0]}"', *row[1:]]
-            out.writerow([section, SECTION_LABEL[section], *row[:5], f"{Decimal(row[5]):.2f}", row[6]])
+            out.writerow([section, SECTION_LABEL[section], *row[:5], f"{row[5]:.2f}", row[6]])
+    c = closing.counts
     return {
-        "month": first.strftime("%Y-%m"),
-        "paid": counts["pay"], "paid_total": f"{totals['pay']:.2f}",
-        "suspended": counts["suspended"], "suspended_total": f"{totals['suspended']:.2f}",
-        "back_pay_lines": counts["back_pay"], "back_pay_total": f"{totals['back_pay']:.2f}",
-        "overpayments": counts["overpayment"], "overpayment_total": f"{totals['overpayment']:.2f}",
-        "file": str(path),
+        "month": first.strftime("%Y-%m"), "closed_now": closing.closed_now,
+        "paid": c["paid"], "paid_amount": c["paid_amount"],
+        "back_pay_lines": c["back_pay_lines"], "back_pay_amount": c["back_pay_amount"],
+        "suspended": c["suspended"], "overpayments": c["overpayments"], "path": str(path),
     }

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from certification import rules
-from certification.models import BackPay, Overpayment, Pensioner
+from certification.models import BackPay, BackPayLine, LedgerEntry, Overpayment, Pensioner
 
 from .population import build_population
 
@@ -40,29 +40,37 @@ def _alive_on(p: Pensioner, first: dt.date) -> bool:
     return p.death_date is None or p.death_date >= first
 
 
+def _amount(rows: list[dict[str, str]], code: str) -> Decimal:
+    return sum((Decimal(r["金额（元）"]) for r in rows if r["类别代码"] == code), Decimal(0))
+
+
 def test_paid_and_suspended_follow_the_status_rule_on_the_first(population, tmp_path):
     result, rows, _ = run(tmp_path)
     people = list(Pensioner.objects.all())
-    paid = [p for p in people if _alive_on(p, MONTH) and rules.is_paid_for_month(rules.status(p.valid_until, MONTH))]
-    held = [p for p in people if _alive_on(p, MONTH) and not rules.is_paid_for_month(rules.status(p.valid_until, MONTH))]
+    paid = [p for p in people if _alive_on(p, MONTH) and rules.paid_on_first(p.valid_until, MONTH)]
+    held = [p for p in people if _alive_on(p, MONTH) and not rules.paid_on_first(p.valid_until, MONTH)]
+    assert result["closed_now"] is True
     assert result["paid"] == len(paid) > 0
-    assert Decimal(result["paid_total"]) == sum(p.monthly_amount for p in paid)
+    assert Decimal(result["paid_amount"]) == sum(p.monthly_amount for p in paid)
     assert result["suspended"] == len(held) > 0
-    assert Decimal(result["suspended_total"]) == sum(p.monthly_amount for p in held)
+    assert _amount(rows, "suspended") == sum(p.monthly_amount for p in held)
     assert {r["身份证号"] for r in rows if r["类别代码"] == "pay"} == {p.id_number for p in paid}
 
 
-def test_back_pay_lines_are_itemised_by_month_for_last_months_restorations(population, tmp_path):
-    restored_in_nov = [b for b in BackPay.objects.select_related("pensioner")
-                       if dt.date(2026, 11, 1) <= b.restored_on < MONTH]
-    assert restored_in_nov, "the population should restore someone in November"
-    expected = [(b.pensioner.id_number, m.strftime("%Y-%m"), a) for b in restored_in_nov
-                for m, a in rules.back_pay(rules.missed_months(b.suspended_since, b.restored_on), b.pensioner.monthly_amount)]
+def test_the_first_close_pays_every_back_pay_line_waiting_each_under_its_own_month(population, tmp_path):
+    waiting = list(BackPayLine.objects.filter(paid_in__isnull=True).select_related("pensioner"))
+    expected = [(ln.pensioner.id_number, ln.month.strftime("%Y-%m"), ln.amount) for ln in waiting
+                if _alive_on(ln.pensioner, ln.month)]
+    assert expected, "the population should have back-pay waiting for a roster"
     result, rows, _ = run(tmp_path)
     got = [(r["身份证号"], r["所属月份"], Decimal(r["金额（元）"])) for r in rows if r["类别代码"] == "back_pay"]
     assert sorted(got) == sorted(expected)
     assert result["back_pay_lines"] == len(expected)
-    assert Decimal(result["back_pay_total"]) == sum(a for _, _, a in expected)
+    assert Decimal(result["back_pay_amount"]) == sum(a for _, _, a in expected)
+    # Each line now says which roster paid it, and a statement paid in full has its date.
+    assert BackPayLine.objects.filter(paid_in=MONTH).count() == len(expected)
+    for bp in BackPay.objects.filter(lines__paid_in=MONTH).distinct():
+        assert bp.paid_on is not None or bp.lines.filter(paid_in__isnull=True).exists()
 
 
 def test_open_overpayments_are_listed_with_the_rule_total(population, tmp_path):
@@ -73,7 +81,7 @@ def test_open_overpayments_are_listed_with_the_rule_total(population, tmp_path):
     )
     result, rows, _ = run(tmp_path)
     assert result["overpayments"] == len(open_cases)
-    assert Decimal(result["overpayment_total"]) == expected
+    assert _amount(rows, "overpayment") == expected
 
 
 def test_csv_opens_in_excel_with_chinese_headers(population, tmp_path):
@@ -86,9 +94,24 @@ def test_csv_opens_in_excel_with_chinese_headers(population, tmp_path):
 
 def test_csv_amounts_add_up_to_the_json_totals(population, tmp_path):
     result, rows, _ = run(tmp_path)
-    for code, key in [("pay", "paid_total"), ("suspended", "suspended_total"), ("back_pay", "back_pay_total"),
-                      ("overpayment", "overpayment_total")]:
-        assert sum(Decimal(r["金额（元）"]) for r in rows if r["类别代码"] == code) == Decimal(result[key])
+    assert set(result) == {"month", "closed_now", "paid", "paid_amount", "back_pay_lines", "back_pay_amount",
+                           "suspended", "overpayments", "path"}
+    assert _amount(rows, "pay") == Decimal(result["paid_amount"])
+    assert _amount(rows, "back_pay") == Decimal(result["back_pay_amount"])
+
+
+def test_a_second_export_of_a_closed_month_writes_the_same_file_and_pays_nothing_new(population, tmp_path):
+    first, rows_1, raw_1 = run(tmp_path)
+    ledger_rows = LedgerEntry.objects.count()
+    # Someone's validity moves after the month closed: the closed month does not change.
+    p = Pensioner.objects.filter(status="suspended").first()
+    assert p is not None
+    Pensioner.objects.filter(pk=p.pk).update(valid_until=dt.date(2027, 12, 31), status="active")
+    again, rows_2, raw_2 = run(tmp_path)
+    assert (first["closed_now"], again["closed_now"]) == (True, False)
+    assert raw_2 == raw_1
+    assert {k: v for k, v in again.items() if k != "closed_now"} == {k: v for k, v in first.items() if k != "closed_now"}
+    assert LedgerEntry.objects.count() == ledger_rows
 
 
 def test_a_bad_month_fails_with_a_json_error(tmp_path):

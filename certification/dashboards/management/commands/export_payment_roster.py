@@ -8,12 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from certification.dashboards.roster import parse_month, roster_write
+from certification.dashboards.roster import parse_month, roster_export
 from certification.management.base import JsonCommand
 
 
 class Command(JsonCommand):
-    help = "Write the payment roster CSV for a month: who is paid, suspended, back-pay lines, overpayments."
+    help = ("Close a month's payment roster in the ledger (the first time) and write its CSV: who is paid, "
+            "suspended, back-pay lines, overpayments. A closed month is replayed, never reopened.")
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--month", required=True, help="YYYY-MM")
@@ -27,4 +28,4 @@ class Command(JsonCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         path = Path(options.get("output") or settings.VAR_DIR / "roster" / f"roster-{first:%Y-%m}.csv")
-        return roster_write(first=first, path=path, excel_text_ids=options["excel"])
+        return roster_export(first=first, path=path, excel_text_ids=options["excel"])

@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from . import idnumber
+from . import idnumber, names
 from .models import Role
 
 # idnumber's reasons stay Chinese (they also go into import error files); they are
@@ -73,6 +73,13 @@ class PhoneForm(forms.Form):
         if not re.fullmatch(r"1\d{10}", phone):
             raise forms.ValidationError(_("手机号是 1 开头的 11 位数字，请再核对一下"))
         return phone
+
+    def clean_name(self) -> str:
+        # The name goes into the official SMS to the pensioner: a name, nothing else (issue 13).
+        name = self.cleaned_data["name"]
+        if name.strip() and not names.is_valid(name):
+            raise forms.ValidationError(_("姓名只能是汉字或英文字母，不超过 15 个字"))
+        return names.normalize(name)
 
 
 class StaffAuthenticationForm(AuthenticationForm):

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 
 from notifications.services import outbox_enqueue
 
+from . import names
 from .accounts.models import SignInEvent
 from .models import Pensioner, Role, SmsCode, User
 from .rules import Status
@@ -190,7 +191,9 @@ def _relative_account(phone: str, name: str) -> User:
     if user is None:
         if User.objects.filter(username=f"r{phone}").exists():
             raise SignInError(_("该手机号不能用于亲属账号"))
-        user = User(username=f"r{phone}", role=Role.RELATIVE, phone=phone, first_name=name[:150])
+        # Only a plain name is kept: it is quoted in the official SMS to the pensioner (issue 13).
+        user = User(username=f"r{phone}", role=Role.RELATIVE, phone=phone,
+                    first_name=names.normalize(name) if names.is_valid(name) else "")
         user.set_unusable_password()
     user.phone_verified_at = timezone.now()
     user.save()

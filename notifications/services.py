@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from certification import names
+
 from . import quiet, texts
 from .models import Message
 from .transports import TransportError, get_transport
@@ -251,10 +253,12 @@ def notify_proxy_certification(*, certification_id: int) -> None:
     p = cert.pensioner
     helper = cert.helper
     # Chinese order: family name first, no space.
-    helper_name = (f"{helper.last_name}{helper.first_name}".strip() or helper.username) if helper else "您的亲属"
+    # A relative typed their own name: only a plain name goes into this official SMS, anything
+    # else (a link, a phone number, a sentence) is replaced by the neutral wording (issue 13).
+    helper_name = names.for_sms(f"{helper.last_name}{helper.first_name}", "您的亲属") if helper else "您的亲属"
     outbox_enqueue(
         phone=p.phone, template="proxy_certified", pensioner_id=p.pk,
         dedup_key=f"proxy-certified:{cert.pk}",
-        context={"name": p.name, "helper": helper_name, "relationship": cert.helper_relationship or "亲属",
+        context={"name": p.name, "helper": helper_name, "relationship": names.relationship_for_sms(cert.helper_relationship),
                  "date": texts.cn_date(cert.occurred_on)},
     )

@@ -8,6 +8,7 @@ once, and the joined result is marked safe.
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
 from django.utils import timezone
@@ -17,8 +18,11 @@ from django.utils.translation import gettext as _
 from .selectors import QueueRow
 
 
-def queue_rows_html(rows: list[QueueRow], *, multi_office: bool) -> SafeString:
+def queue_rows_html(rows: list[QueueRow], *, multi_office: bool, today: dt.date | None = None) -> SafeString:
     invalid = f' <span class="tag tag-bad">{escape(_("号码无效"))}</span>'
+    # Issue 12: a person whose face tries are used up today is marked on the row (the
+    # detail page lists the attempts and their reasons).
+    face_out = f' <span class="tag tag-bad" data-testid="face-exhausted">{escape(_("刷脸次数用尽"))}</span>'
     days, suspended = escape(_("天")), f'<span class="badge badge-suspended">{escape(_("已暂停"))}</span>'
     never = f'<span class="help">{escape(_("尚未联系"))}</span>'
     # Phone-width labels (staff.css shows data-label before each cell): no inline <style> (CSP).
@@ -28,6 +32,8 @@ def queue_rows_html(rows: list[QueueRow], *, multi_office: bool) -> SafeString:
     for r in rows:
         p = r.pensioner
         group = f' <span class="tag">{escape(p.get_special_group_display())}</span>' if p.special_group else ""
+        if today is not None and p.face_attempts_exhausted_on == today:
+            group += face_out
         office = f'<br><span class="help">{escape(p.street_office.name)}</span>' if multi_office else ""
         left = (f'<span class="badge badge-warning">{r.days_left} {days}</span>' if r.days_left > 0 else suspended)
         contact = (f"{timezone.localtime(r.last_contact_at):%m-%d %H:%M} {escape(r.last_outcome_label)}"

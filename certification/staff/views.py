@@ -56,7 +56,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     return render(request, "staff/queue.html", {
         "form": form, "page": page, "rows": rows, "today": today, "query": params.urlencode(),
-        "rows_html": queue_rows_html(rows, multi_office=len(form.fields["office"].choices) > 2),
+        "rows_html": queue_rows_html(rows, multi_office=len(form.fields["office"].choices) > 2, today=today),
         "visit_requests": selectors.pending_visit_requests(request.user)[:20],
         "death_reports": selectors.pending_death_reports(request.user)[:20],
     })

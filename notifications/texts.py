@@ -18,7 +18,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "warning_entered_relative": (
         "您好：您的亲属{name}的养老金领取资格认证已于{valid_until}到期，请协助其在{suspend_on}前完成认证"
-        "（可在您的账号中“为他人认证”）。咨询电话12333。"
+        "（可在您的账号中“给他人认证”）。咨询电话12333。"
     ),
     "warning_reminder": (
         "{name}您好：您的养老金领取资格认证还没有完成，{days_left}天后（{suspend_on}）将暂停发放。"

@@ -36,7 +36,7 @@ SOURCES = {
 }
 STATUS_LABELS = {
     Status.ACTIVE: gettext_noop("正常（已认证）"),
-    Status.WARNING: gettext_noop("待认证（提醒中）"),
+    Status.WARNING: gettext_noop("提醒期"),
     Status.SUSPENDED: gettext_noop("已暂停发放"),
     Status.DECEASED: gettext_noop("已死亡"),
 }
@@ -157,11 +157,11 @@ def _trend(figs: Figures, today: dt.date, with_charts: bool) -> Table:
     if with_charts:
         months = [_("%(m)s月") % {"m": r[0][5:]} for r in rows]
         chart = charts.lines(months, [(_("静默认证通过率"), rates)], unit="%", title=_("月度趋势"), max_value=100)
-        extra = charts.lines(months, [(_("进入待认证"), [float(r[4]) for r in rows]),
+        extra = charts.lines(months, [(_("进入提醒期"), [float(r[4]) for r in rows]),
                                       (_("暂停发放"), [float(r[5]) for r in rows]),
                                       (_("恢复发放"), [float(r[6]) for r in rows])], unit=_("人"), title=_("月度人数变化"))
     return Table("trend", _("月度趋势"),
-                 [_("月份"), _("静默通过人数"), _("应认证人数"), _("静默通过率"), _("进入待认证"), _("暂停发放"), _("恢复发放")],
+                 [_("月份"), _("静默通过人数"), _("应认证人数"), _("静默通过率"), _("进入提醒期"), _("暂停发放"), _("恢复发放")],
                  rows, chart=chart, extra_chart=extra, note=_("通过率按每月最后一天（本月按统计日）计算。"), wide=True)
 
 
@@ -199,7 +199,7 @@ def _queue(snapshot: Snapshot | None, scope: Scope) -> Table:
         rows.append([o.name, _int(_n(f, "queue", "warning")), _int(_n(f, "queue", "suspended")),
                      _int(_n(f, "queue", "total")), _int(_n(f, "queue", "face_exhausted"))])
         links.append(scope_url(Level.OFFICE, o.id))
-    return Table("queue", _("各街道待认证队列"), [_("街道"), _("待认证"), _("已暂停"), _("合计"), _("刷脸次数用尽")], rows,
+    return Table("queue", _("各街道提醒名单"), [_("街道"), _("提醒期"), _("已暂停"), _("合计"), _("刷脸次数用尽")], rows,
                  links=links, wide=True, page_rows=15, note=_("按队列人数从多到少排列。"))
 
 
@@ -221,4 +221,4 @@ def _children(snapshot: Snapshot | None, scope: Scope) -> Table:
     title = _("各区（市）情况") if scope.level == Level.CITY else _("各街道情况")
     return Table("children", title,
                  [_("名称"), _("静默通过人数"), _("应认证人数"), _("静默通过率"),
-                  *[_(STATUS_LABELS[s]) for s in Status], _("待认证队列")], rows, links=links, wide=True)
+                  *[_(STATUS_LABELS[s]) for s in Status], _("提醒名单")], rows, links=links, wide=True)

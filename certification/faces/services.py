@@ -458,8 +458,8 @@ def frames_add(*, nonce: str, user: User, frames: list[bytes], now: dt.datetime 
 def _chunk_dispatch(attempt_id: int, first: int, count: int) -> None:
     from .tasks import face_chunk_analyse
 
-    try:
-        face_chunk_analyse.delay(attempt_id, first, count)
+    try:  # one publish attempt, bounded by REDIS_SOCKET_TIMEOUT: the page never waits on a dead broker
+        face_chunk_analyse.apply_async((attempt_id, first, count), retry=False, ignore_result=True)
     except Exception:  # broker unreachable: the decision analyses these frames itself
         log.warning("chunk analysis of attempt %s not queued", attempt_id, exc_info=True)
 

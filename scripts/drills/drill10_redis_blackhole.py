@@ -5,7 +5,7 @@ accepts and never answers. A loopback listener that accepts every connection and
 never replies stands in for it (127.0.0.1:6399). The web process (Django, real
 views and middleware, scripts/drills/outage_pages.py) has REDIS_URL pointing at it
 (broker, cache) and calls the pages that enqueue a task: a staff SMS (3 times) and
-a face certification (session + frames upload). Each must answer (not 500) within
+a face certification (session, frame chunks, the last with done=1). Each must answer (not 500) within
 BOUND_SECONDS = 2 s, and the work must wait: the SMS rows `queued` in the outbox,
 the face attempt `pending` with its frames stored.
 
@@ -73,9 +73,11 @@ def run_drill(url: str, *, media: str, sms: str) -> dict:
     pages = json.loads(proc.stdout.strip().splitlines()[-1])
     bound = pages["bound_seconds"]
     answered = all(x["status"] in (200, 201, 202, 302) for x in pages["sms"] + pages["face"])
+    # The face check itself is not the point here (a recorded clip cannot follow random prompts):
+    # the attempt must be decided once Redis is back, whatever the verdict.
     within = pages["max_seconds"] is not None and pages["max_seconds"] <= bound
     waiting = (pages["sms_rows"] == {"queued": len(pages["sms"])}
-               and pages["face_attempts"].get("pending", 0) == 1 and len(pages["face"]) == 2)
+               and pages["face_attempts"].get("pending", 0) == 1 and pages["face"][-1]["page"] == "frames+done")
 
     log("Redis back: private redis-server, a real worker, one beat tick")
     broker = f"redis://127.0.0.1:{REDIS_PORT}/0"

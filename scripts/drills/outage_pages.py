@@ -76,13 +76,23 @@ def pages(ids: dict) -> dict:
     r = elder.post("/api/v1/faces/sessions/", {"mode": "self", "consent": True}, content_type="application/json")
     out["face"].append({"page": "session", "status": r.status_code, "seconds": round(time.monotonic() - t, 3)})
     if r.status_code == 201:
-        frames = [SimpleUploadedFile(f"f{i}.jpg", f.read_bytes(), content_type="image/jpeg")
-                  for i, f in enumerate(sorted((FACES / "clip").glob("*.jpg")))]
-        t = time.monotonic()
-        r = elder.post(r.json()["frames_url"], {"frames": frames})
-        out["face"].append({"page": "frames", "status": r.status_code, "seconds": round(time.monotonic() - t, 3),
-                            "body_status": r.json().get("status") if r.headers.get("Content-Type", "").startswith(
-                                "application/json") else None})
+        url = r.json()["frames_url"]
+        clip = sorted((FACES / "clip").glob("*.jpg"))
+        # The capture page sends small chunks as it films (each one enqueues its analysis),
+        # the last with done=1 (that one enqueues the check).
+        chunks = [clip[k:k + 4] for k in range(0, len(clip), 4)]
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
+            data: dict = {"frames": [SimpleUploadedFile(f.name, f.read_bytes(), content_type="image/jpeg")
+                                     for f in chunk]}
+            if last:
+                data["done"] = "1"
+            t = time.monotonic()
+            r = elder.post(url, data)
+            body = r.json() if r.headers.get("Content-Type", "").startswith("application/json") else {}
+            out["face"].append({"page": "frames+done" if last else "frames", "status": r.status_code,
+                                "seconds": round(time.monotonic() - t, 3), "body_status": body.get("status"),
+                                "code": body.get("code")})
     out["face_attempts"] = {s: FaceAttempt.objects.filter(state=s).count()
                             for s in set(FaceAttempt.objects.values_list("state", flat=True))}
     timings = [x["seconds"] for x in out["sms"] + out["face"]]

@@ -2,7 +2,7 @@
 
 Each test calls the drill's own function (so the copy cannot drift from the script)
 on scratch PostgreSQL databases named after pytest's test database
-(`<test db>_drill…`, dropped afterwards) and, where the drill needs a broker it can
+(`drill_<test db>_…`, dropped afterwards) and, where the drill needs a broker it can
 stop or a Redis that never answers, a private redis-server / listener on a loopback
 port of its own. Marked `services`: they skip on a bare laptop and fail under
 REQUIRE_SERVICES=1 when PostgreSQL or Redis is missing.
@@ -45,7 +45,8 @@ def scratch_db(drills):  # type: ignore[no-untyped-def]
     made: list[str] = []
 
     def name(suffix: str) -> str:
-        db = f"{connection.settings_dict['NAME']}_{suffix}"[:63]
+        # Not "test_…": the population generator refuses to fill a test database.
+        db = f"drill_{connection.settings_dict['NAME'].removeprefix('test_')}_{suffix}"[:63]
         made.append(db)
         return db
 

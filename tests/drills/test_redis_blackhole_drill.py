@@ -25,7 +25,9 @@ def test_pages_that_enqueue_answer_within_two_seconds_and_the_work_is_done_once_
 
     pages = figures["pages"]
     assert [x["status"] for x in pages["sms"]] == [302, 302, 302]  # saved, back to the record: no 500
-    assert [(x["page"], x["status"]) for x in pages["face"]] == [("session", 201), ("frames", 202)]
+    assert [(x["page"], x["status"]) for x in pages["face"]] == [
+        ("session", 201), ("frames", 202), ("frames", 202), ("frames+done", 200)]
+    assert pages["face"][-1]["body_status"] == "pending"
     assert pages["max_seconds"] <= 2.0, pages
     assert pages["sms_rows"] == {"queued": 3}  # waiting in the outbox while Redis is gone
     assert pages["face_attempts"] == {"pending": 1}

@@ -388,12 +388,6 @@ CELERY_BEAT_SCHEDULE["face-frames-purge"] = {
     "task": "certification.faces.tasks.frames_purge_task",
     "schedule": 600.0,
 }
-# Every minute: face checks whose task never reached the broker (Redis gone at upload)
-# are sent again; the attempt row with its stored frames is the outbox.
-CELERY_BEAT_SCHEDULE["face-attempts-redispatch"] = {
-    "task": "certification.faces.tasks.attempts_redispatch_task",
-    "schedule": 60.0,
-}
 
 # ---- Periodic tasks: the one place they are defined -------------------------
 # django-celery-beat's DatabaseScheduler copies these into the DB, where the

@@ -1,4 +1,6 @@
-"""Admin: the source registry (editable), feed upload by staff, partner tokens, fraud alerts."""
+"""Admin: the source registry (editable), feed upload by staff, partner tokens, fraud alerts (view-only).
+
+Every page is audited (certification.admin_audit); writes go through the services."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from certification.admin_audit import AuditedModelAdmin, ReadOnlyAdmin
+from certification.services import audit_log
+
 from .models import Evidence, EvidenceBatch, EvidenceSource, FraudAlert, MatchingRun, PartnerToken
-from .services import feed_upload, partner_token_issue_key, token_hash
+from .services import feed_upload, partner_token_create, partner_token_issue_key
 
 
 @admin.register(EvidenceSource)
-class EvidenceSourceAdmin(admin.ModelAdmin):
+class EvidenceSourceAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "kind", "trust_level", "death_action", "enabled"]
     list_editable = ["trust_level", "death_action", "enabled"]
     list_filter = ["kind", "enabled"]
@@ -23,7 +28,7 @@ class EvidenceSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(EvidenceBatch)
-class EvidenceBatchAdmin(admin.ModelAdmin):
+class EvidenceBatchAdmin(AuditedModelAdmin):
     """Staff upload a feed here: the file is stored and a Celery task imports it."""
 
     list_display = ["id", "source", "original_name", "status", "rows", "accepted", "duplicates", "rejected",
@@ -67,7 +72,7 @@ class EvidenceBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerToken)
-class PartnerTokenAdmin(admin.ModelAdmin):
+class PartnerTokenAdmin(AuditedModelAdmin):
     """A token is shown once, when created or re-issued; only its hash is kept."""
 
     list_display = ["name", "source", "prefix", "active", "created_at", "last_used_at"]
@@ -79,28 +84,33 @@ class PartnerTokenAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["name", "source", "active"])
             return
-        obj.key_hash = token_hash(f"unset-{id(obj)}")  # replaced just below
-        obj.save()
-        key = partner_token_issue_key(token=obj)
+        # Through the service: the row is created with its real key's hash (issue 9), never a placeholder.
+        token, key = partner_token_create(name=obj.name, source=obj.source)
+        if not obj.active:
+            PartnerToken.objects.filter(pk=token.pk).update(active=False)
+        obj.pk, obj.prefix, obj.key_hash, obj.created_at = token.pk, token.prefix, token.key_hash, token.created_at
+        obj._state.adding = False
         messages.warning(request, f"令牌（只显示这一次，请立即交给合作方）：{key}")
 
     @admin.action(description="重新签发令牌（旧令牌立即失效）")
     def issue_new_key(self, request: HttpRequest, queryset: QuerySet[PartnerToken]) -> None:
         for token in queryset:
             key = partner_token_issue_key(token=token)
+            audit_log(actor=request.user, action="admin_change", change="partner_token_reissue",
+                      model="bigdata.partnertoken", object_id=str(token.pk))
             messages.warning(request, f"{token.name}：{key}（只显示这一次）")
 
 
 @admin.register(FraudAlert)
-class FraudAlertAdmin(admin.ModelAdmin):
+class FraudAlertAdmin(ReadOnlyAdmin):
+    # The state changes on the portal's fraud-alert page (a service, audited), not here (issue 9).
     list_display = ["pensioner", "source", "source_ref", "event_date", "death_date", "state", "created_at"]
     list_filter = ["state", "source"]
     raw_id_fields = ["pensioner"]
-    readonly_fields = ["pensioner", "source", "source_ref", "event_date", "death_date", "created_at"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(AuditedModelAdmin):
     """Read-only look-up by ID number or reference. Millions of rows: no full count, no default sort."""
 
     list_display = ["id", "source", "source_ref", "event_date", "pensioner_id"]
@@ -120,7 +130,7 @@ class EvidenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(MatchingRun)
-class MatchingRunAdmin(admin.ModelAdmin):
+class MatchingRunAdmin(AuditedModelAdmin):
     list_display = ["id", "run_on", "status", "evidence_lo", "evidence_hi", "counts", "started_at", "finished_at"]
     list_filter = ["status"]
 

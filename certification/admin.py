@@ -1,6 +1,10 @@
+"""Admin pages. Every one is audited (views and changes, certification.admin_audit); the rows
+whose writes belong to a service (status, validity, money) are view-only here (issue 9)."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .admin_audit import AuditedAdminMixin, AuditedModelAdmin, ReadOnlyAdmin
 from .models import (
     AuditLog,
     BackPay,
@@ -18,26 +22,26 @@ from .models import (
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(AuditedModelAdmin):
     list_display = ("code", "name")
 
 
 @admin.register(StreetOffice)
-class StreetOfficeAdmin(admin.ModelAdmin):
+class StreetOfficeAdmin(AuditedModelAdmin):
     list_display = ("name", "district", "counter_address", "counter_hours")
     list_filter = ("district",)
     search_fields = ("name",)
 
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(AuditedModelAdmin):
     list_display = ("name", "street_office")
     list_select_related = ("street_office__district",)
     search_fields = ("name",)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_display = ("username", "first_name", "role", "phone", "is_active")
     list_filter = ("role", "is_active")
     fieldsets = (*BaseUserAdmin.fieldsets, ("门户", {"fields": ("role", "phone", "street_offices")}))
@@ -58,21 +62,21 @@ class CertificationInline(admin.TabularInline):
 
 
 @admin.register(Pensioner)
-class PensionerAdmin(admin.ModelAdmin):
+class PensionerAdmin(ReadOnlyAdmin):
+    """View-only: the ID number, name, phone and amount come from the payment roster (import_pensioners,
+    audited), status and validity from the services. Opening a record here is audited."""
+
     list_display = ("name", "masked_id", "street_office", "status", "valid_until", "monthly_amount")
     list_filter = ("status", "special_group", "street_office__district")
     list_select_related = ("street_office__district",)
-    search_fields = ("=id_number", "name")
-    raw_id_fields = ("street_office", "community")
-    # Status and validity change only through services (certifications, the nightly job).
-    readonly_fields = ("status", "valid_until", "suspended_since", "death_date", "birth_date", "sex",
-                       "enrolled_on", "face_attempts_exhausted_on", "created_at", "updated_at")
+    # Not by ID number: the search term is in the URL, and ID numbers never appear in URLs (DESIGN §4).
+    search_fields = ("=public_key", "name")
     inlines = [CertificationInline]
     show_full_result_count = False  # COUNT(*) over two million rows on every page is slow
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(AuditedModelAdmin):
     list_display = ("pensioner", "method", "occurred_on", "source", "evidence_ref")
     list_filter = ("method", "source")
     raw_id_fields = ("pensioner", "recorded_by", "helper")
@@ -86,7 +90,7 @@ class CertificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(AuditedModelAdmin):
     list_display = ("pensioner", "old_status", "new_status", "effective_on", "reason")
     list_filter = ("new_status", "reason")
     raw_id_fields = ("pensioner",)
@@ -106,23 +110,23 @@ class BackPayLineInline(admin.TabularInline):
 
 
 @admin.register(BackPay)
-class BackPayAdmin(admin.ModelAdmin):
+class BackPayAdmin(ReadOnlyAdmin):
+    # paid_on is set by the payment roster (the ledger), never by hand.
     list_display = ("pensioner", "suspended_since", "restored_on", "total", "paid_on")
     raw_id_fields = ("pensioner",)
-    readonly_fields = ("pensioner", "suspended_since", "restored_on", "total")
     inlines = [BackPayLineInline]
 
 
 @admin.register(Overpayment)
-class OverpaymentAdmin(admin.ModelAdmin):
+class OverpaymentAdmin(ReadOnlyAdmin):
+    # Recovered / waived goes through the portal's overpayment page (a service, audited).
     list_display = ("pensioner", "death_date", "total", "state", "opened_on")
     list_filter = ("state",)
     raw_id_fields = ("pensioner",)
-    readonly_fields = ("pensioner", "death_date", "months", "total", "opened_on")
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(AuditedModelAdmin):
     list_display = ("at", "actor", "action", "pensioner")
     list_filter = ("action",)
     raw_id_fields = ("actor", "pensioner")
@@ -139,7 +143,7 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsCode)
-class SmsCodeAdmin(admin.ModelAdmin):
+class SmsCodeAdmin(AuditedModelAdmin):
     list_display = ("subject", "purpose", "created_at", "expires_at", "attempts", "used_at")
     exclude = ("code_hash",)
 

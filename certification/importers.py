@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from . import idnumber, rules
-from .models import Community, Pensioner, SpecialGroup, StreetOffice
+from .models import AuditLog, Community, Pensioner, SpecialGroup, StreetOffice
 from .private_files import open_private, private_dir
 from .spreadsheets import csv_writer
 
@@ -192,6 +192,9 @@ def pensioners_import(*, path: Path, today: dt.date | None = None, errors_dir: P
     result.rejected = len(result.errors)
     if result.errors:
         result.errors_file = str(_write_errors(result.errors, errors_dir, path.stem))
+    AuditLog.objects.create(actor=None, action="roster_import", detail={
+        "file": path.name, "rows": result.rows, "created": result.created, "updated": result.updated,
+        "rejected": result.rejected})
     return result
 
 
@@ -199,6 +202,7 @@ def pensioners_import(*, path: Path, today: dt.date | None = None, errors_dir: P
 def _upsert(batch: dict[str, Pensioner], today: dt.date, result: ImportResult) -> None:
     existing = {p.id_number: p for p in Pensioner.objects.select_for_update().filter(id_number__in=batch.keys())}
     to_create, to_update = [], []
+    audits: list[AuditLog] = []
     now = timezone.now()
     for number, new in batch.items():
         old = existing.get(number)
@@ -210,6 +214,11 @@ def _upsert(batch: dict[str, Pensioner], today: dt.date, result: ImportResult) -
             new.roster_valid_until = new.valid_until
             to_create.append(new)
             continue
+        changed = [f for f in _ROSTER_FIELDS if getattr(old, f) != getattr(new, f)]
+        if old.roster_valid_until != new.valid_until:
+            changed.append("roster_valid_until")
+        if changed:
+            audits.append(_roster_audit(old, new, changed, now))
         for f in ("name", "birth_date", "sex", "phone", "street_office", "community", "monthly_amount", "special_group"):
             setattr(old, f, getattr(new, f))
         # The roster may carry a later validity; it never shortens what certification gave.
@@ -225,8 +234,25 @@ def _upsert(batch: dict[str, Pensioner], today: dt.date, result: ImportResult) -
          "valid_until", "roster_valid_until", "updated_at"],
         batch_size=500,
     )
+    # A re-import that changes a person is audited like any other change (issue 9): one row each.
+    AuditLog.objects.bulk_create(audits, batch_size=BATCH)
     result.created += len(to_create)
     result.updated += len(to_update)
+
+
+# What a re-import may change (compared by column: ids, not related objects).
+_ROSTER_FIELDS = ("name", "birth_date", "sex", "phone", "street_office_id", "community_id", "monthly_amount",
+                  "special_group")
+
+
+def _roster_audit(old: Pensioner, new: Pensioner, changed: list[str], now: dt.datetime) -> AuditLog:
+    # The changed fields by name; old and new values only for money and validity (no copies of phones).
+    detail: dict[str, object] = {"fields": changed, "source": "roster"}
+    if "monthly_amount" in changed:
+        detail["monthly_amount"] = [f"{old.monthly_amount:.2f}", f"{new.monthly_amount:.2f}"]
+    if "roster_valid_until" in changed:
+        detail["roster_valid_until"] = [str(old.roster_valid_until), str(new.valid_until)]
+    return AuditLog(actor=None, action="roster_update", pensioner=old, detail=detail, at=now)
 
 
 def _write_errors(errors: list[tuple[int, str]], errors_dir: Path | None, stem: str) -> Path:

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from certification.admin_audit import ReadOnlyAdmin
+
 from .models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "template", "recipient", "status", "attempts", "next_attempt_at", "last_error"]
     list_filter = ["status", "template", "channel"]
     search_fields = ["recipient", "dedup_key", "provider_id"]
@@ -12,6 +14,3 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # The outbox is a record of what was sent: read it here, never edit it.
     readonly_fields = [f.name for f in Message._meta.fields]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False

@@ -76,6 +76,9 @@ def queue_export(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, p: Pensioner, **forms: object) -> dict[str, object]:
+    # This page shows the full ID number and phone: every render is audited, the 400 page of an
+    # invalid form included (issue 13 item 8), not only the first GET.
+    services.pensioner_record_open(pensioner=p, staff=request.user, via="form_error" if forms else "page")
     today = rules.today_local()
     return {
         "p": p,
@@ -104,7 +107,6 @@ def _detail_context(request: HttpRequest, p: Pensioner, **forms: object) -> dict
 @require_GET
 def pensioner_detail(request: HttpRequest, key: str) -> HttpResponse:
     p = _pensioner(request, key)
-    services.pensioner_record_open(pensioner=p, staff=request.user)
     return render(request, "staff/pensioner_detail.html", _detail_context(request, p))
 
 

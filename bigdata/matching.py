@@ -49,7 +49,15 @@ from certification.models import Certification, Pensioner
 from certification.services import transitions_run
 
 from .locks import chunk_lock, evidence_write_barrier, run_lock
-from .models import Evidence, EvidenceSource, FraudAlert, MatchingChunk, MatchingRun
+from .models import (
+    DeathAction,
+    DeathRecord,
+    Evidence,
+    EvidenceSource,
+    FraudAlert,
+    MatchingChunk,
+    MatchingRun,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +66,7 @@ _S = EvidenceSource._meta.db_table
 _P = Pensioner._meta.db_table
 _C = Certification._meta.db_table
 _F = FraudAlert._meta.db_table
+_DR = DeathRecord._meta.db_table
 
 # Pensioner ids per chunk of a full run. One chunk is fastest (each statement scans
 # the night's evidence once); smaller chunks bound the transaction size. 1M
@@ -230,7 +239,13 @@ class _Chunk:
         }
         enabled = EvidenceSource.objects.filter(enabled=True)
         self.qualifying = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.QUALIFYING] or [-1]
-        self.death = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.DEATH] or [-1]
+        # Trust levels (issue 10): only `immediate` death sources act at once; `verify` ones
+        # (hukou_cancel by default) open a death_verify case and the person stays paid.
+        self.death = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.DEATH
+                      and s.death_action == DeathAction.IMMEDIATE] or [-1]
+        self.death_verify = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.DEATH
+                             and s.death_action == DeathAction.VERIFY] or [-1]
+        self.counter_visit = [s.pk for s in enabled if s.code == "counter_visit"] or [-1]
         self.temps: list[str] = []
 
     # -- helpers
@@ -293,6 +308,7 @@ class _Chunk:
             self._link_late_rows()
             lap("link")
             deceased = self._deaths()
+            self._death_verify_cases()
             lap("deaths")
             fraud = self._fraud()
             lap("fraud")
@@ -325,16 +341,73 @@ class _Chunk:
             f"INSERT INTO bd_death (pensioner_id, death_date, evidence_id) "
             f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
             f"  SELECT e.pensioner_id, min({self._key()}) AS k FROM {_E} e JOIN {_P} p ON p.id = e.pensioner_id "
-            f"  WHERE {self._window(self.death)} AND p.status <> 'deceased' GROUP BY e.pensioner_id) x"
+            f"  WHERE {self._window(self.death)} AND p.status <> 'deceased' "
+            # A record staff already decided (rejected, in conflict, revoked) is never applied again.
+            f"  AND NOT EXISTS (SELECT 1 FROM {_DR} r WHERE r.pensioner_id = e.pensioner_id "
+            f"  AND r.source_ref = e.source_ref AND r.state IN ('rejected', 'conflict', 'revoked') "
+            f"  AND r.source = (SELECT s.code FROM {_S} s WHERE s.id = e.source_id)) "
+            f"  GROUP BY e.pensioner_id) x"
         )
         if not n:
+            return 0
+        if not self._death_conflicts():
             return 0
         counts = effects_apply(today=self.today, now=self.now, source=Source(
             columns={"pensioner_id": "d.pensioner_id", "death_date": "d.death_date", "reason": "'death:' || s.code",
                      "ref": "d.evidence_id"},
             from_sql=f"bd_death d JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id",
         ))
+        # The lifecycle row of each death that acted (a revocation later marks it revoked), and
+        # any verify case still open for these people is settled by the trusted record.
+        self._x(
+            f"INSERT INTO {_DR} (pensioner_id, source, source_ref, death_date, kind, state, opened_on, "
+            f"decision_note, created_at) "
+            f"SELECT d.pensioner_id, s.code, e.source_ref, d.death_date, 'immediate', 'confirmed', %(today)s, '', "
+            f"%(now)s FROM bd_death d JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id "
+            f"JOIN {_P} p ON p.id = d.pensioner_id WHERE p.status = 'deceased' ON CONFLICT DO NOTHING"
+        )
+        self._x(
+            f"UPDATE {_DR} SET state = 'confirmed', decided_at = %(now)s, "
+            f"decision_note = '已由民政死亡或火化记录确认' WHERE state = 'verify' "
+            f"AND pensioner_id IN (SELECT d.pensioner_id FROM bd_death d JOIN {_P} p ON p.id = d.pensioner_id "
+            f"WHERE p.status = 'deceased')"
+        )
         return counts.deceased
+
+    def _death_conflicts(self) -> int:
+        """A death record for someone certified in person after its date opens a death_conflict
+        case instead of acting (DESIGN §1): face, counter, video, home visit, or a counter_visit
+        record (a certification, or one in tonight's window). Returns how many deaths remain."""
+        self._temp("bd_seen", "pensioner_id bigint PRIMARY KEY, seen date")
+        in_person = "'face_self', 'face_proxy', 'counter', 'video', 'home_visit'"
+        self._x(
+            f"INSERT INTO bd_seen (pensioner_id, seen) SELECT pensioner_id, MAX(seen) FROM ("
+            f"  SELECT c.pensioner_id, c.occurred_on AS seen FROM {_C} c JOIN bd_death d "
+            f"  ON d.pensioner_id = c.pensioner_id WHERE c.voided_at IS NULL AND c.occurred_on > d.death_date "
+            f"  AND (c.method IN ({in_person}) OR (c.method = 'big_data' AND c.source = 'counter_visit')) "
+            f"  UNION ALL SELECT e.pensioner_id, e.event_date FROM {_E} e JOIN bd_death d "
+            f"  ON d.pensioner_id = e.pensioner_id WHERE {self._window(self.counter_visit)} "
+            f"  AND e.event_date > d.death_date) x GROUP BY pensioner_id"
+        )
+        self._x(
+            f"INSERT INTO {_DR} (pensioner_id, source, source_ref, death_date, kind, state, seen_alive_on, "
+            f"opened_on, decision_note, created_at) "
+            f"SELECT d.pensioner_id, s.code, e.source_ref, d.death_date, 'conflict', 'conflict', b.seen, "
+            f"%(today)s, '', %(now)s FROM bd_death d JOIN bd_seen b ON b.pensioner_id = d.pensioner_id "
+            f"JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id ON CONFLICT DO NOTHING"
+        )
+        self._x("DELETE FROM bd_death WHERE pensioner_id IN (SELECT pensioner_id FROM bd_seen)")
+        return int(self._rows("SELECT COUNT(*) FROM bd_death")[0][0])
+
+    def _death_verify_cases(self) -> int:
+        """Death records from a `verify` source open a death_verify case; nothing else changes."""
+        return self._x(
+            f"INSERT INTO {_DR} (pensioner_id, source, source_ref, death_date, kind, state, opened_on, "
+            f"decision_note, created_at) "
+            f"SELECT e.pensioner_id, s.code, e.source_ref, e.event_date, 'verify', 'verify', %(today)s, '', %(now)s "
+            f"FROM {_E} e JOIN {_S} s ON s.id = e.source_id JOIN {_P} p ON p.id = e.pensioner_id "
+            f"WHERE {self._window(self.death_verify)} AND p.status <> 'deceased' ON CONFLICT DO NOTHING"
+        )
 
     def _fraud(self) -> int:
         """Fraud alerts, whichever arrived first (DESIGN §1).

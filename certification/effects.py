@@ -156,6 +156,7 @@ class EffectCounts:
     deceased: int = 0
     overpayments: int = 0
     voided: int = 0
+    overpayments_cancelled: int = 0
 
     def moved(self, old: Iterable[str] | None, new: Iterable[str] | None) -> int:
         return sum(n for (o, w), n in self.status_changes.items()
@@ -251,6 +252,11 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
     if _months_table(params):
         counts.deceased, counts.overpayments = _deaths(params)
         counts.back_pay_statements, counts.back_pay_lines = _back_pay(params)
+    # A revoked death (issue 10): its open overpayment case is cancelled, nothing was owed.
+    counts.overpayments_cancelled = _x(
+        f"UPDATE {_O} SET state = 'cancelled' WHERE state = 'open' AND pensioner_id IN ("  # noqa: S608 - _meta names and fixed SQL, values bound
+        f"SELECT pensioner_id FROM fx_work WHERE old_status = 'deceased' AND new_death IS NULL)"
+    )
     counts.status_changes = _status_changes(params)
     counts.extended = _count("SELECT COUNT(*) FROM fx_work WHERE new_vu > old_vu AND new_status <> 'deceased'")
     _x(

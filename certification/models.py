@@ -310,6 +310,8 @@ class Overpayment(models.Model):
         OPEN = "open", _("待追回")
         RECOVERED = "recovered", _("已追回")
         WAIVED = "waived", _("已核销")
+        # The death was revoked (issue 10): nothing was owed.
+        CANCELLED = "cancelled", _("已撤销（死亡登记撤销）")
 
     pensioner = models.ForeignKey(Pensioner, on_delete=models.CASCADE, related_name="overpayments")
     death_date = models.DateField()

@@ -137,6 +137,8 @@ def death_record_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("cases:death_record", pk=record.pk)
     return render(request, "cases/death_record.html", {
         "r": record, "p": record.pensioner, "form": form, "pensioner_url": staff_pensioner_url(record.pensioner),
+        # Records opened by the nightly matching carry no stored deadline: N working days from opening.
+        "due_on": record.due_on or services.due_date(record.opened_on),
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -41,7 +41,8 @@ def test_death_record_marks_deceased_and_opens_overpayment_for_months_after_the_
 def test_the_earliest_of_several_death_records_is_the_death_date(feed):
     p = PensionerFactory(id_number=make_id(21))
     _import(feed, "cremation", [(p.id_number, "2026-06-20", "HH-1")])
-    _import(feed, "hukou_cancel", [(p.id_number, "2026-06-18", "HK-1")])
+    # (death_civil, not hukou_cancel: that one opens a death_verify case, tests/cases/test_death_matching.py)
+    _import(feed, "death_civil", [(p.id_number, "2026-06-18", "MZ-18")])
     matching_run(today=dt.date(2026, 6, 30))
     p.refresh_from_db()
     assert p.death_date == dt.date(2026, 6, 18)

@@ -92,6 +92,11 @@ def expected(p: Person, evidence: list[tuple[int, str, str, dt.date]], today: dt
     out: dict = {"certs": set(), "fraud": set(), "overpayment": None, "back_pay": None, "changes": []}  # type: ignore[type-arg]
     if status != Status.DECEASED and deaths:
         first = min(deaths, key=lambda e: (e[3], e[0]))
+        # Seen alive in person after the death date (a counter visit): a death_conflict case
+        # for the street office, not a death (issue 10).
+        if any(e[1] == "counter_visit" and e[3] > first[3] for e in quals):
+            deaths = []
+    if status != Status.DECEASED and deaths:
         months = rules.overpaid_months_in_ledger(
             death_date=first[3], run_date=today, ledger=ledger,
             unpaid_since=ss if status == Status.SUSPENDED else None)

@@ -64,3 +64,18 @@ def pensioner_user(p) -> User:
 
 def relative_user(phone: str = "13800000001") -> User:
     return User.objects.create(username=f"r{phone}", role=Role.RELATIVE, phone=phone)
+
+
+@pytest.fixture
+def feed(tmp_path):
+    """A partner's CSV feed file from (id_number, event_date, source_ref) rows."""
+    counter = {"n": 0}
+
+    def write(rows):
+        counter["n"] += 1
+        path = tmp_path / f"feed{counter['n']}.csv"
+        path.write_text("id_number,event_date,source_ref\n" + "".join(",".join(r) + "\n" for r in rows),
+                        encoding="utf-8")
+        return path
+
+    return write

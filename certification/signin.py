@@ -2,11 +2,13 @@
 
 Nothing is given away (DESIGN §7, issue 13 items 1 and 2):
 - every ID number gets the same answer with the same work: known, unknown, deceased,
-  or asked again within 60 s. Unknown and deceased IDs get a *decoy* code row (no
+  or asked again within 60 s. The request only checks the limits, inserts a *pending*
+  code row and publishes one task; the worker (`sms_code_deliver`) decides whether the
+  ID has a phone to send to. For an unknown or deceased ID the row stays a decoy (no
   phone, a hash nothing matches), so the per-ID limits and the lock-out after wrong
-  codes behave identically for them;
-- the code goes out through the notifications outbox on commit (a worker sends it;
-  sign-in codes skip the quiet hours), so the SMS gateway's latency is not in the answer;
+  codes behave identically for it;
+- the code goes out through the notifications outbox (sign-in codes skip the quiet
+  hours), so neither the roster look-up nor the SMS gateway's latency is in the answer;
 - limits: per ID number (SMS_CODE_SENDS_PER_HOUR codes, SMS_CODE_MAX_ATTEMPTS tries per
   code, a lock after SIGNIN_LOCK_AFTER_FAILURES wrong codes in SIGNIN_LOCK_WINDOW_HOURS),
   per client address, and overall (SignInEvent rows).
@@ -36,7 +38,9 @@ from .models import Pensioner, Role, SmsCode, User
 from .rules import Status
 
 SIGNIN_TEMPLATE = "signin_code"
-# A hash no code can have: the decoy row of an ID number that gets no SMS.
+# Hashes no code can have: a row the worker has not looked at yet, and the decoy row of
+# an ID number that gets no SMS.
+PENDING_HASH = "?"
 DECOY_HASH = "-"
 
 
@@ -84,9 +88,8 @@ def _event_limit(*, kind: str, client_address: str, per_address_hour: int, now: 
 
 
 @transaction.atomic
-def sms_code_issue(*, subject: str, purpose: str, phone: str, client_address: str = "",
-                   pensioner_id: int | None = None) -> None:
-    """Create a code for `subject` and queue its SMS to `phone` ("" for a decoy: no SMS).
+def sms_code_issue(*, subject: str, purpose: str, client_address: str = "") -> None:
+    """Insert a pending code row for `subject`; a worker delivers it (sms_code_deliver).
 
     Raises SignInError only for limits that every subject meets the same way. A repeat
     within 60 s of the last code silently keeps that code (the same answer as a send).
@@ -101,17 +104,58 @@ def sms_code_issue(*, subject: str, purpose: str, phone: str, client_address: st
         raise SignInError(_("验证码发送太频繁，请一小时后再试"))
     if recent.filter(created_at__gte=now - dt.timedelta(seconds=60)).exists():
         return
-    code = f"{secrets.randbelow(1_000_000):06d}"
     row = SmsCode.objects.create(
-        phone=phone, purpose=purpose, subject=subject,
-        code_hash=_hash(code, subject) if phone else DECOY_HASH,
+        phone="", purpose=purpose, subject=subject, code_hash=PENDING_HASH,
         expires_at=now + dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
     )
-    if phone:
-        outbox_enqueue(
-            phone=phone, template=SIGNIN_TEMPLATE, pensioner_id=pensioner_id, dedup_key=f"signin-code:{row.pk}",
-            context={"code": code, "minutes": settings.SMS_CODE_TTL_SECONDS // 60},
-        )
+    transaction.on_commit(lambda: _dispatch(row.pk))
+
+
+def _dispatch(sms_code_id: int) -> None:
+    """One publish attempt, as for the outbox. With the broker gone the code is delivered
+    here instead: slower, but the person still gets it (an outage is not an oracle worth
+    keeping people out for)."""
+    from .accounts.tasks import signin_code_deliver_task
+
+    try:
+        signin_code_deliver_task.apply_async((sms_code_id,), retry=False)
+    except Exception:  # noqa: BLE001 - any broker error
+        sms_code_deliver(sms_code_id=sms_code_id)
+
+
+def _recipient(row: SmsCode) -> tuple[str, int | None]:
+    """The phone a code for this row goes to, or "" (unknown or deceased ID: a decoy)."""
+    if row.purpose == "relative":
+        return row.subject, None
+    p = Pensioner.objects.filter(id_number=row.subject).exclude(status=Status.DECEASED).only("pk", "phone").first()
+    if p is None or not p.phone:
+        return "", None
+    return p.phone, p.pk
+
+
+@transaction.atomic
+def sms_code_deliver(*, sms_code_id: int) -> bool:
+    """The worker's part: look the subject up, and for a real recipient set the code and
+    queue its SMS in the outbox. True when an SMS was queued. Safe to repeat."""
+    row = SmsCode.objects.select_for_update().filter(pk=sms_code_id, code_hash=PENDING_HASH).first()
+    if row is None:
+        return False
+    phone, pensioner_id = _recipient(row)
+    if not phone:
+        SmsCode.objects.filter(pk=row.pk).update(code_hash=DECOY_HASH)
+        return False
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.filter(pk=row.pk).update(code_hash=_hash(code, row.subject), phone=phone)
+    outbox_enqueue(
+        phone=phone, template=SIGNIN_TEMPLATE, pensioner_id=pensioner_id, dedup_key=f"signin-code:{row.pk}",
+        context={"code": code, "minutes": settings.SMS_CODE_TTL_SECONDS // 60},
+    )
+    return True
+
+
+def sms_codes_pending() -> list[int]:
+    """Rows no worker has delivered yet (oldest first): a lost task, or a test doing the worker's part."""
+    return list(SmsCode.objects.filter(code_hash=PENDING_HASH).order_by("pk").values_list("pk", flat=True))
 
 
 def sms_code_verify(*, subject: str, purpose: str, code: str, client_address: str = "") -> bool:
@@ -143,11 +187,9 @@ def sms_code_verify(*, subject: str, purpose: str, code: str, client_address: st
 
 
 def pensioner_code_request(*, id_number: str, client_address: str = "") -> None:
-    """Queue a code to the phone on file. Unknown or deceased IDs get a decoy: same answer, no SMS."""
-    p = Pensioner.objects.filter(id_number=id_number).exclude(status=Status.DECEASED).only("pk", "phone").first()
-    phone = p.phone if p is not None and p.phone else ""
-    sms_code_issue(subject=id_number, purpose="pensioner", phone=phone, client_address=client_address,
-                   pensioner_id=p.pk if phone else None)
+    """A code to the phone on file. The roster is not read here: the worker reads it, and an
+    unknown or deceased ID gets a decoy (same answer, same work, no SMS)."""
+    sms_code_issue(subject=id_number, purpose="pensioner", client_address=client_address)
 
 
 def pensioner_sign_in(*, id_number: str, code: str, client_address: str = "") -> User:
@@ -175,7 +217,7 @@ def _pensioner_account(id_number: str) -> User:
 
 
 def relative_code_request(*, phone: str, client_address: str = "") -> None:
-    sms_code_issue(subject=phone, purpose="relative", phone=phone, client_address=client_address)
+    sms_code_issue(subject=phone, purpose="relative", client_address=client_address)
 
 
 def relative_sign_in(*, phone: str, code: str, name: str = "", client_address: str = "") -> User:

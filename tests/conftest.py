@@ -89,17 +89,20 @@ def _sms_to_memory(settings, tmp_path):  # type: ignore[no-untyped-def]
 def sent_sms(settings):  # type: ignore[no-untyped-def]
     """Read back the SMS messages the file transport wrote in this test.
 
-    Sign-in codes leave through the outbox and a worker (issue 13), never inline. Reading
-    first does the worker's part for queued sign-in codes (outbox_send), as a worker does
-    within a second; other messages are left exactly as the test put them.
+    Sign-in codes leave through a worker and the outbox (issue 13), never inline. Reading
+    first does the worker's part for them (sms_code_deliver, then outbox_send), as a worker
+    does within a second; other messages are left exactly as the test put them.
     """
     import json
 
     def read() -> list[dict[str, str]]:
+        from certification.signin import sms_code_deliver, sms_codes_pending
         from notifications.models import Message
         from notifications.quiet import IMMEDIATE_TEMPLATES
         from notifications.services import outbox_send
 
+        for sms_code_id in sms_codes_pending():
+            sms_code_deliver(sms_code_id=sms_code_id)
         for message_id in Message.objects.filter(template__in=IMMEDIATE_TEMPLATES, status="queued").values_list(
                 "id", flat=True):
             outbox_send(message_id=message_id)

@@ -14,6 +14,13 @@ KEEP = dt.timedelta(days=1)
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def signin_code_deliver_task(sms_code_id: int) -> bool:
+    from certification.signin import sms_code_deliver
+
+    return sms_code_deliver(sms_code_id=sms_code_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def signin_events_purge_task() -> int:
     deleted, _ = SignInEvent.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
     return deleted

@@ -79,3 +79,16 @@ def _last_code(sent_sms) -> str:  # type: ignore[no-untyped-def]
     import re
 
     return re.search(r"\b(\d{6})\b", sent_sms()[-1]["text"]).group(1)
+
+
+def test_sign_in_events_older_than_a_day_are_purged_by_the_daily_task():
+    from certification.accounts.models import SignInEvent
+    from certification.accounts.tasks import signin_events_purge_task
+
+    with time_machine.travel("2026-12-01 10:00:00+08:00", tick=False):
+        _start(Client(), idnumber.make("370203", dt.date(1949, 9, 9), 43))
+    with time_machine.travel("2026-12-02 09:00:00+08:00", tick=False):
+        _start(Client(), idnumber.make("370203", dt.date(1949, 9, 9), 44))
+    with time_machine.travel("2026-12-02 10:30:00+08:00", tick=False):
+        assert signin_events_purge_task() == 1
+    assert SignInEvent.objects.count() == 1

@@ -323,19 +323,37 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
     return buf.getvalue()
 
 
-# A relative looks a pensioner up by ID number + name. Every look-up counts, found or
-# not, so the form cannot be used to test which ID/name pairs exist.
-RELATIVE_LOOKUPS_PER_HOUR = 10
+# The uniform answer, worded like "certify someone else": a wrong ID, a wrong name, a deceased
+# or a nonexistent person read alike, with or without a reference face (issue 13 item 6).
+VISIT_TARGET_NOT_FOUND = "身份证号和姓名对不上，请核对后再试，或拨打 12333 请工作人员帮您预约。"
 
 
-def relative_lookup_allowed(*, user: User) -> bool:
-    from django.core.cache import cache
+def visit_request_target_find(*, helper: User, id_number: str, name: str,
+                              today: dt.date | None = None) -> Pensioner:
+    """The pensioner a relative asks a home visit for, under the limits of "certify someone else":
+    every look-up counts per helper and per ID number (certification.lookups, the proxy face check's
+    own counters), found or not; at most FACE_PROXY_MAX_PENSIONERS distinct people in the window.
+    Raises LookupLimited (over the hourly limits) or ActionError (the uniform answer, the people cap).
+    """
+    from django.conf import settings
 
-    bucket = f"hv-lookup:{user.pk}:{timezone.now():%Y%m%d%H}"
-    cache.add(bucket, 0, timeout=3700)
+    from certification.lookups import lookup_count
+
+    today = today or rules.today_local()
+    lookup_count(helper_id=helper.pk, id_number=id_number)
     try:
-        count = cache.incr(bucket)
-    except ValueError:  # the key expired between add and incr
-        cache.set(bucket, 1, timeout=3700)
-        count = 1
-    return count <= RELATIVE_LOOKUPS_PER_HOUR
+        number = idnumber.parse(id_number).number
+    except idnumber.InvalidIdNumber:
+        raise ActionError(_(VISIT_TARGET_NOT_FOUND)) from None
+    p = (Pensioner.objects.filter(id_number=number, name=(name or "").strip()).exclude(status=Status.DECEASED)
+         .select_related("street_office").first())
+    if p is None:
+        raise ActionError(_(VISIT_TARGET_NOT_FOUND))
+    since = rules.add_months(today, -settings.FACE_PROXY_WINDOW_MONTHS)
+    people = set(helper.helped_certifications.filter(occurred_on__gt=since).values_list("pensioner_id", flat=True))
+    people |= set(HomeVisitRequest.objects.filter(requested_by=helper, created_at__date__gt=since)
+                  .values_list("pensioner_id", flat=True))
+    if p.pk not in people and len(people) >= settings.FACE_PROXY_MAX_PENSIONERS:
+        raise ActionError(_("每位亲属一年内最多为 %(n)s 位老人代办，您已达到上限。请拨打 12333 由工作人员登记。")
+                          % {"n": settings.FACE_PROXY_MAX_PENSIONERS})
+    return p

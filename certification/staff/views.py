@@ -14,8 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from certification import idnumber, rules
+from certification import rules
 from certification.access import role_required, staff_required
+from certification.lookups import LookupLimited
 from certification.models import Pensioner, Role
 from certification.selectors import certification_history, pensioner_for_staff
 
@@ -233,33 +234,22 @@ def home_visit_request(request: HttpRequest) -> HttpResponse:
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if is_relative and not services.relative_lookup_allowed(user=user):
+        try:
+            if is_relative:
+                # The limits and the uniform answer of "certify someone else" (issue 13 item 6).
+                p = services.visit_request_target_find(helper=user, id_number=d["id_number"], name=d["name"])
+            else:
+                p = Pensioner.objects.select_related("street_office").get(pk=user.pensioner_id)
+            services.home_visit_request_create(
+                pensioner=p, requested_by=user, reason=d["reason"], reason_note=d["reason_note"],
+                preferred_dates=form.dates(), contact_phone=d["contact_phone"])
+        except LookupLimited:
             form.add_error(None, _("尝试次数太多了，请过一个小时再试，或拨打 12333。"))
             return render(request, "staff/home_visit_request.html", {"form": form, "is_relative": is_relative},
                           status=429)
-        p = _requested_pensioner(user, d)
-        if p is None:
-            # Same answer for a wrong ID, a wrong name and a nonexistent person.
-            form.add_error(None, _("身份证号与姓名不匹配，请核对。"))
+        except services.ActionError as exc:
+            form.add_error(None, str(exc))
         else:
-            try:
-                services.home_visit_request_create(
-                    pensioner=p, requested_by=user, reason=d["reason"], reason_note=d["reason_note"],
-                    preferred_dates=form.dates(), contact_phone=d["contact_phone"])
-            except services.ActionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("预约已提交。街道工作人员会打电话和您确认上门时间。"))
-                return redirect("certification:home")
+            messages.success(request, _("预约已提交。街道工作人员会打电话和您确认上门时间。"))
+            return redirect("certification:home")
     return render(request, "staff/home_visit_request.html", {"form": form, "is_relative": is_relative})
-
-
-def _requested_pensioner(user, d: dict) -> Pensioner | None:  # type: ignore[no-untyped-def]
-    if user.role == Role.PENSIONER:
-        return Pensioner.objects.select_related("street_office").get(pk=user.pensioner_id)
-    try:
-        number = idnumber.parse(d["id_number"]).number
-    except idnumber.InvalidIdNumber:
-        return None
-    return (Pensioner.objects.filter(id_number=number, name=d["name"].strip())
-            .exclude(status="deceased").select_related("street_office").first())

@@ -6,14 +6,15 @@ Screenshots go to var/screenshots/ (or $SCREENSHOT_DIR) for a person to look at.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
 from certification import rules
-from certification.cases.models import Appeal
+from certification.cases.models import Appeal, Revocation
 from certification.models import Role, User
 from tests.browser import SHOTS, assert_fits, open_page, session_cookie
-from tests.factories import PensionerFactory, office
+from tests.factories import PensionerFactory, UserFactory, office
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,3 +58,49 @@ def test_a_suspended_pensioner_files_an_appeal_from_their_phone(browser, live_se
         ctx.close()
     a = Appeal.objects.get(pensioner=p)
     assert (a.kind, a.via, a.text) == ("certified", "pensioner", "我十月份在社区窗口认证过")
+
+
+def test_two_staff_members_revoke_a_wrong_death(browser, live_server, client):
+    from certification.services import pensioner_mark_deceased
+
+    today = rules.today_local()
+    a = office("八大关街道")
+    first = UserFactory(username="wangli", role="staff", offices=[a], last_name="王", first_name="丽")
+    second = UserFactory(username="zhaoqiang", role="staff", offices=[a], last_name="赵", first_name="强")
+    p = PensionerFactory(name="李桂兰", street_office=a, status="active", valid_until=rules.add_months(today, 6))
+    pensioner_mark_deceased(pensioner=p, death_date=rules.add_months(today, -3), today=rules.add_months(today, -2),
+                            source="death_civil")
+    p.refresh_from_db()
+    ctx, page = open_page(browser, live_server, session_cookie(client, first, live_server),
+                          f"/staff/pensioners/{p.public_key}/", 1280)
+    try:
+        page.locator("#id_revoke_reason").fill("身份证号录入错误，本人已到窗口核实")
+        page.get_by_test_id("record-revocation").click()
+        page.wait_for_url("**/staff/cases/revocations/*/")
+        assert page.get_by_test_id("needs-second-person").is_visible()
+        assert page.get_by_test_id("confirm-revocation").count() == 0
+        page.screenshot(path=str(SHOTS / "revocation_recorded_1280.png"), full_page=True)
+        url = page.url
+    finally:
+        ctx.close()
+    rev = Revocation.objects.get(pensioner=p)
+    assert rev.state == "pending" and rev.recorded_by == first
+    client.logout()
+    ctx, page = open_page(browser, live_server, session_cookie(client, second, live_server), "/staff/cases/", 375)
+    try:
+        assert_fits(page, 375)
+        page.screenshot(path=str(SHOTS / "case_list_375.png"), full_page=True)
+        page.goto(url)
+        page.get_by_test_id("confirm-revocation").click()
+        page.wait_for_url(url)
+        result = page.get_by_test_id("revocation-result").inner_text()
+        assert "已恢复发放" in result
+        assert page.get_by_test_id("revocation-state").inner_text() == "已撤销死亡"
+        assert_fits(page, 375)
+        page.screenshot(path=str(SHOTS / "revocation_confirmed_375.png"), full_page=True)
+    finally:
+        ctx.close()
+    p.refresh_from_db()
+    rev.refresh_from_db()
+    assert (p.status, p.death_date, rev.confirmed_by) == ("active", None, second)
+    assert Decimal(rev.result["back_pay_total"]) == p.monthly_amount * rev.result["back_pay_months"] > 0

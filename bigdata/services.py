@@ -136,6 +136,8 @@ def evidence_import(
                         logger.info("import batch %s: the Python path (%s)", batch.pk, exc)
                 if outcome is not None:
                     counter.good, counter.bad = outcome.rows - outcome.rejected, outcome.rejected
+                    if progress is not None:  # no row passes through Python: one count at the end
+                        progress(outcome.rows)
                     inserted, linked = outcome.inserted, outcome.linked
                 else:
                     good = _good_rows(parsing.read_feed(path, encoding=encoding, today=today), writer, counter,

@@ -246,19 +246,26 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
         return counts
     if _pg() and counts.changed > 10_000:
         _x("ANALYZE fx_work")
+    # One pass for every count: status moves, extensions, deaths, revivals.
+    profile = [(o, n, int(c), int(e or 0)) for o, n, c, e in _rows(
+        "SELECT old_status, new_status, COUNT(*), SUM(CASE WHEN new_vu > old_vu THEN 1 ELSE 0 END) "
+        "FROM fx_work GROUP BY old_status, new_status")]
+    counts.status_changes = {(o, n): c for o, n, c, _e in profile if o != n}
+    counts.extended = sum(e for _o, n, _c, e in profile if n != "deceased")
+    new_deaths = sum(c for o, n, c, _e in profile if n == "deceased" and o != "deceased")
+    revived = sum(c for o, n, c, _e in profile if o == "deceased" and n != "deceased")
     _suspension_dates(params)
-    if _count(f"SELECT COUNT(*) FROM fx_work w WHERE {_NEW_DEATHS}"):  # noqa: S608 - _meta names and fixed SQL, values bound
+    if new_deaths:
         counts.voided = _void_after_death(params)
     if _months_table(params):
         counts.deceased, counts.overpayments = _deaths(params)
         counts.back_pay_statements, counts.back_pay_lines = _back_pay(params)
     # A revoked death (issue 10): its open overpayment case is cancelled, nothing was owed.
-    counts.overpayments_cancelled = _x(
+    counts.overpayments_cancelled = revived and _x(
         f"UPDATE {_O} SET state = 'cancelled' WHERE state = 'open' AND pensioner_id IN ("  # noqa: S608 - _meta names and fixed SQL, values bound
         f"SELECT pensioner_id FROM fx_work WHERE old_status = 'deceased' AND new_death IS NULL)"
     )
-    counts.status_changes = _status_changes(params)
-    counts.extended = _count("SELECT COUNT(*) FROM fx_work WHERE new_vu > old_vu AND new_status <> 'deceased'")
+    _status_changes(params)
     _x(
         f"UPDATE {_P} SET valid_until = w.new_vu, status = w.new_status, suspended_since = w.new_since, "  # noqa: S608 - _meta names and fixed SQL, values bound
         f"death_date = w.new_death, updated_at = %(now)s FROM fx_work w WHERE {_P}.id = w.pensioner_id",
@@ -484,16 +491,13 @@ def _back_pay(params: dict[str, Any]) -> tuple[int, int]:
     return statements, lines
 
 
-def _status_changes(params: Mapping[str, Any]) -> dict[tuple[str, str], int]:
+def _status_changes(params: Mapping[str, Any]) -> None:
     _x(
         f"INSERT INTO {_SC} (pensioner_id, old_status, new_status, effective_on, reason, valid_until, created_at) "  # noqa: S608 - _meta names and fixed SQL, values bound
         f"SELECT pensioner_id, old_status, new_status, %(today)s, reason, new_vu, %(now)s FROM fx_work "
         f"WHERE new_status <> old_status ORDER BY pensioner_id",
         params,
     )
-    return {(o, n): int(c) for o, n, c in _rows(
-        "SELECT old_status, new_status, COUNT(*) FROM fx_work WHERE new_status <> old_status "
-        "GROUP BY old_status, new_status")}
 
 
 def _audit(params: Mapping[str, Any], counts: EffectCounts) -> None:

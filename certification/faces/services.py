@@ -123,7 +123,25 @@ def _reference_store(*, pensioner: Pensioner, vector: np.ndarray, source: str, s
 
 
 @transaction.atomic
+def import_folder(folder: str) -> Path:
+    """`folder` resolved inside settings.FACE_IMPORT_ROOT (a relative name is taken from there), or
+    FaceDenied: bulk enrolment reads ID photos from the import root only, never any server folder
+    (issue 13 item 13). Symbolic links and `..` are resolved before the check."""
+    root = Path(settings.FACE_IMPORT_ROOT).resolve()
+    path = Path(folder.strip())
+    path = (path if path.is_absolute() else root / path).resolve()
+    if not _inside(path, root):
+        raise FaceDenied("outside_import_root",
+                         _("只能导入证件照导入目录（%(root)s）里的文件夹。") % {"root": root}, 400)
+    return path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 def bulk_enrolment_start(*, folder: str, started_by: User | None = None) -> BulkEnrolment:
+    folder = str(import_folder(folder))
     run = BulkEnrolment.objects.create(folder=folder, started_by=started_by)
     from .tasks import bulk_enrolment_task
 
@@ -142,13 +160,22 @@ def bulk_enrolment_run(*, run_id: int) -> BulkEnrolment:
     run = BulkEnrolment.objects.get(pk=run_id)
     if claimed != 1:
         return run
-    folder = Path(run.folder)
+    try:
+        folder = import_folder(run.folder)  # again: the root may have changed since the run was queued
+    except FaceDenied as exc:
+        run.state, run.errors, run.finished_at = BulkEnrolment.State.FAILED, [
+            {"file": run.folder, "reason": exc.code, "message": exc.message}], timezone.now()
+        run.save(update_fields=["state", "errors", "finished_at"])
+        return run
     if not folder.is_dir():
         run.state, run.errors, run.finished_at = BulkEnrolment.State.FAILED, [
             {"file": run.folder, "reason": "no_folder", "message": "文件夹不存在"}], timezone.now()
         run.save(update_fields=["state", "errors", "finished_at"])
         return run
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+    # A link inside the folder may not lead out of the import root either.
+    root = Path(settings.FACE_IMPORT_ROOT).resolve()
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES and _inside(p.resolve(), root))
     run.total = len(files)
     run.save(update_fields=["total"])
     errors: list[dict[str, str]] = []

@@ -180,8 +180,12 @@ def bulk_enrol(request: HttpRequest) -> HttpResponse:
     """Start a bulk ID-photo enrolment (a Celery task on the `face` queue) and list recent runs."""
     form = BulkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        run = services.bulk_enrolment_start(folder=form.cleaned_data["folder"].strip(), started_by=request.user)
-        return redirect("faces:bulk_detail", run.pk)
+        try:
+            run = services.bulk_enrolment_start(folder=form.cleaned_data["folder"].strip(), started_by=request.user)
+        except services.FaceDenied as exc:  # outside the import root (issue 13)
+            form.add_error("folder", exc.message)
+        else:
+            return redirect("faces:bulk_detail", run.pk)
     runs = BulkEnrolment.objects.order_by("-id")[:20]
     return render(request, "faces/bulk.html", {"form": form, "runs": runs})
 

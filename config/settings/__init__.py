@@ -182,6 +182,8 @@ CONTENT_SECURITY_POLICY = {
 }
 # The only pages that may open the camera (Permissions-Policy camera=(self)); everywhere else camera=().
 CAMERA_PATHS = ["/face/capture/"]
+# Bulk enrolment reads ID photos only from folders inside this root (issue 13 item 13).
+FACE_IMPORT_ROOT = env.path("FACE_IMPORT_ROOT", default=str(VAR_DIR / "face-import"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -47,7 +47,8 @@ def test_evaluate_faces_prints_the_design_contract(tmp_path, capsys):
     assert _json(capsys)["frr"] == 1.0  # the genuine pair is ~0.4 apart
 
 
-def test_bulk_enrolment_reports_each_bad_file_and_a_rerun_skips_the_enrolled(tmp_path, db):
+def test_bulk_enrolment_reports_each_bad_file_and_a_rerun_skips_the_enrolled(tmp_path, db, settings):
+    settings.FACE_IMPORT_ROOT = str(tmp_path)  # bulk enrolment reads only inside the import root
     ok = PensionerFactory()
     two = PensionerFactory()
     none = PensionerFactory()
@@ -111,7 +112,8 @@ def test_a_counter_photo_with_no_face_is_refused_with_its_reason(client, staff_u
 
 
 def test_an_administrator_starts_a_bulk_enrolment_from_the_page_and_sees_its_errors(
-        db, client, tmp_path, django_capture_on_commit_callbacks):
+        db, client, tmp_path, django_capture_on_commit_callbacks, settings):
+    settings.FACE_IMPORT_ROOT = str(tmp_path.parent)  # bulk enrolment reads only inside the import root
     admin = User.objects.create(username="admin1", role=Role.ADMIN)
     p = PensionerFactory()
     shutil.copy(FACES / "obama_1.jpg", tmp_path / f"{p.id_number}.jpg")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.core.management import CommandError
+
 from certification.faces import services
 from certification.faces.models import BulkEnrolment
 from certification.management.base import JsonCommand
@@ -18,7 +20,10 @@ class Command(JsonCommand):
         parser.add_argument("--wait", action="store_true", help="poll until the run has finished")
 
     def run(self, **options: Any) -> dict[str, Any]:
-        run = services.bulk_enrolment_start(folder=options["folder"])
+        try:
+            run = services.bulk_enrolment_start(folder=options["folder"])
+        except services.FaceDenied as exc:  # outside FACE_IMPORT_ROOT (issue 13)
+            raise CommandError(exc.message) from None
         run.refresh_from_db()
         while options["wait"] and run.state in (BulkEnrolment.State.PENDING, BulkEnrolment.State.RUNNING):
             time.sleep(1)

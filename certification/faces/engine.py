@@ -48,19 +48,22 @@ SPLICE_SEGMENTS = 6  # identity is also checked in 6 equal stretches of the atte
 # a 0.045 margin below the closest impostor pair.
 # (The value lives in settings, FACE_TOLERANCE = 0.55, so that ops can change it without a deploy.)
 
-# Liveness thresholds, measured on the hamilton clip (tests/fixtures/faces/clip/):
-# inner-lip ratio at rest or talking 0.02-0.23, wide open 0.31-0.40 (frames 111, 112); yaw at rest |0.1|, turned 0.2-0.3;
+# Liveness thresholds, measured with evaluate_liveness on the project's attack set
+# (tests/fixtures/faces/build_liveness_set.py; docs/performance.md "Faces"): yaw at rest |0.1|, turned
+# 0.2-0.3; inner-lip gap / mouth width 0.02-0.26 at rest or talking, 0.15-0.36 at the clip's brief
+# mouth opening (frames 111-112, depending on framing), 0.34-0.42 at frame 70. A mouth threshold of
+# 0.24 let a recording with late prompts through (APCER > 0); 0.26 is the lowest with APCER 0.
 # (Blink is no longer a prompt: at 5 frames a second a 100-400 ms blink often falls between two
 # frames, and people blink on their own every few seconds, so a blink proves nothing about timing.)
 TURN_YAW_MIN = 0.15
-TURN_YAW_DELTA = 0.12  # from the least-turned frame of the burst (a head held sideways is not a turn)
-MOUTH_OPEN_MIN = 0.28
-MOUTH_OPEN_DELTA = 0.18
+TURN_YAW_DELTA = 0.12  # from the least-turned frame of the attempt (a head held sideways is not a turn)
+MOUTH_OPEN_MIN = 0.26
+MOUTH_OPEN_DELTA = 0.15
 MIN_DISTINCT_FRAMES = 3  # the same frame repeated is a still picture
 
 PROMPTS = ("turn_left", "turn_right", "open_mouth")
 SPURIOUS_FACE_AREA = 0.2  # a second box under 1/5 of the largest box's area is a hand or a pattern, not a person
-PHASH_MATCH_BITS = 6  # perceptual hashes this close (of 64 bits) are the same frame, re-encoded or not
+PHASH_MATCH_BITS = 4  # re-encoded/resized/brightened frames are 0-4 bits from their original; frames 66 ms apart median 6
 REPLAY_SHARE = 0.5  # a sequence half of whose frames repeat one earlier sequence's frames is a replay
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -298,28 +301,35 @@ class Prompt:
 PROMPT_RESPONSE_MS = 4000  # a prompt's motion must show in frames arriving within 4 s of its issue
 
 
-def _event_frames(prompt: str, poses: Sequence[Pose | None]) -> list[int]:
-    """Indices of the frames that show `prompt`, relative to the rest of the same attempt."""
+def _event_frames(prompt: str, poses: Sequence[Pose | None], *, strict: float = 1.0) -> list[int]:
+    """Indices of the frames that show `prompt`, relative to the rest of the same attempt.
+
+    `strict` scales the thresholds: 1.5 asks for a clear motion (the unprompted-motion check)."""
     seen = [p for p in poses if p is not None]
     if not seen:
         return []
     if prompt in ("turn_left", "turn_right"):
         sign = 1.0 if prompt == "turn_left" else -1.0
         least = min(sign * p.yaw for p in seen)
-        return [i for i, p in enumerate(poses)
-                if p is not None and sign * p.yaw >= TURN_YAW_MIN and sign * p.yaw - least >= TURN_YAW_DELTA]
+        return [i for i, p in enumerate(poses) if p is not None and sign * p.yaw >= TURN_YAW_MIN * strict
+                and sign * p.yaw - least >= TURN_YAW_DELTA * strict]
     if prompt == "open_mouth":
         least = min(p.mouth for p in seen)
-        return [i for i, p in enumerate(poses)
-                if p is not None and p.mouth >= MOUTH_OPEN_MIN and p.mouth - least >= MOUTH_OPEN_DELTA]
+        return [i for i, p in enumerate(poses) if p is not None and p.mouth >= MOUTH_OPEN_MIN * strict
+                and p.mouth - least >= MOUTH_OPEN_DELTA * strict]
     raise ValueError(f"unknown prompt {prompt!r}")
+
+
+UNPROMPTED_STRICT = 1.5  # a clear motion of a kind nobody asked for: a recording that plays every motion
 
 
 def liveness(prompts: Sequence[Prompt], poses: Sequence[Pose | None], arrived_ms: Sequence[int]
              ) -> tuple[bool, list[int | None]]:
     """Each prompt's motion must show in a frame that arrived after the prompt was issued, within
     PROMPT_RESPONSE_MS of it, and after the frame that showed the previous prompt (frames are in
-    arrival order). A motion made before its prompt was issued counts for nothing."""
+    arrival order). A motion made before its prompt was issued counts for nothing. And a clear
+    motion of a kind that was not asked for (the third kind) fails the attempt: a recording that
+    plays every motion in turn would otherwise answer any schedule."""
     after = -1
     seen: list[int | None] = []
     for prompt in prompts:
@@ -329,6 +339,10 @@ def liveness(prompts: Sequence[Prompt], poses: Sequence[Pose | None], arrived_ms
             return False, seen + [None] * (len(prompts) - len(seen))
         after = hits[0]
         seen.append(after)
+    asked = {p.kind for p in prompts}
+    for kind in PROMPTS:
+        if kind not in asked and _event_frames(kind, poses, strict=UNPROMPTED_STRICT):
+            return False, seen
     return True, seen
 
 

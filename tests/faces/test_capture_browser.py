@@ -2,13 +2,13 @@
 
 The camera is Chromium's fake capture device fed from a .y4m file that ffmpeg builds at
 test time from the committed clip frames (tests/fixtures/faces/clip/, 12 real frames of
-the hamilton clip in time order, played at 4 fps and looped by Chromium). The page
-asks the server for a challenge, shows the prompts, captures a burst at 5 fps for
-3.5 s per prompt (so every clip frame is captured at least once, in order), uploads,
-and lands on the verdict page. The challenge is pinned to what the clip honestly
-shows, a turn to the right and then an open mouth (see test_liveness_real_frames.py);
-production draws it at random. A still-photo stream (one frame repeated) must end in
-"liveness not shown".
+the hamilton clip in time order, played at 4 fps and looped by Chromium: one turn to the
+right and one open mouth every 3 s). The page opens a session, polls the server for the
+prompt of the moment, shows and speaks it, sends frames in chunks as it captures them and
+lands on the verdict page. The server's schedule is pinned to what the looping clip
+honestly answers: turn_right at 1.5 s and open_mouth at 6 s, each followed by a whole loop
+within the 4-s response window; production draws the kinds and the moments at random.
+A still-photo stream (one frame repeated) must end in "liveness not shown".
 
 Screenshots of every step go to $FACE_SCREENSHOTS (default: the test's tmp dir), 375 px wide.
 """
@@ -79,14 +79,25 @@ def camera_page(chromium_path, live_server, client):  # type: ignore[no-untyped-
     pw.stop()
 
 
+BROWSER_SCHEDULE = [{"kind": "turn_right", "at_ms": 1500}, {"kind": "open_mouth", "at_ms": 6000}]
+
+
+@pytest.fixture
+def browser_schedule(fixed_challenge):  # type: ignore[no-untyped-def]
+    fixed_challenge(BROWSER_SCHEDULE, 10_500)
+
+
 def _capture_to_verdict(page, shots: Path, prefix: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector('#face-capture[data-stage="ready"]')
     page.screenshot(path=str(shots / f"{prefix}-2-camera.png"), full_page=True)
     page.click("#face-start")
     page.wait_for_selector("#face-prompt:not([hidden])")
-    page.wait_for_function("document.getElementById('face-step').textContent.length > 0")
+    page.wait_for_selector('#face-capture[data-step="1"]', timeout=15_000)  # learnt by polling, not sent ahead
+    assert page.locator("#face-prompt").inner_text() == "请慢慢向右转头"
     page.screenshot(path=str(shots / f"{prefix}-3-prompt1.png"), full_page=True)
-    page.wait_for_function("document.getElementById('face-step').textContent.indexOf('第 2') === 0", timeout=15_000)
+    page.wait_for_selector('#face-capture[data-step="2"]', timeout=15_000)
+    assert page.locator("#face-prompt").inner_text() == "请张张嘴"
+    assert page.locator("#face-step").inner_text().startswith("第 2 步")
     page.screenshot(path=str(shots / f"{prefix}-4-prompt2.png"), full_page=True)
     page.wait_for_selector("#face-uploading:not([hidden])", timeout=15_000)
     page.screenshot(path=str(shots / f"{prefix}-5-uploading.png"), full_page=True)
@@ -95,7 +106,7 @@ def _capture_to_verdict(page, shots: Path, prefix: str) -> None:  # type: ignore
 
 
 def test_certify_me_in_chromium_with_a_real_moving_face_passes_and_shows_the_new_valid_until(
-        camera_page, live_server, pensioner, pensioner_user, enrol, fixed_challenge, shots, tmp_path):
+        camera_page, live_server, pensioner, pensioner_user, enrol, browser_schedule, shots, tmp_path):
     enrol(pensioner)
     page = camera_page(pensioner_user, _y4m(tmp_path, sorted(CLIP.glob("*.jpg"))))
     page.goto(f"{live_server.url}/face/")
@@ -110,7 +121,7 @@ def test_certify_me_in_chromium_with_a_real_moving_face_passes_and_shows_the_new
 
 
 def test_certify_me_with_a_still_photo_stream_ends_in_liveness_not_shown(
-        camera_page, live_server, pensioner, pensioner_user, enrol, fixed_challenge, shots, tmp_path):
+        camera_page, live_server, pensioner, pensioner_user, enrol, browser_schedule, shots, tmp_path):
     enrol(pensioner)
     still = sorted(CLIP.glob("*.jpg"))[6]
     page = camera_page(pensioner_user, _y4m(tmp_path, [still] * 4))
@@ -126,7 +137,7 @@ def test_certify_me_with_a_still_photo_stream_ends_in_liveness_not_shown(
 
 
 def test_certify_someone_else_in_chromium_passes_and_is_recorded_as_proxy(
-        camera_page, live_server, pensioner, relative_user, enrol, fixed_challenge, shots, tmp_path):
+        camera_page, live_server, pensioner, relative_user, enrol, browser_schedule, shots, tmp_path):
     enrol(pensioner)
     page = camera_page(relative_user, _y4m(tmp_path, sorted(CLIP.glob("*.jpg"))))
     page.goto(f"{live_server.url}/face/proxy/")

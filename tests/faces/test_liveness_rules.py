@@ -75,3 +75,14 @@ def test_frames_are_decided_in_the_servers_arrival_order_not_the_upload_order():
                 tolerance=0.55, face_share=0.8, splice_tolerance=0.6)
     assert engine.decide(infos, arrived_ms=[300, 0, 100], **args).liveness_ok is True  # …but arrived rest, turn, mouth
     assert engine.decide(infos, arrived_ms=[0, 100, 300], **args).liveness_ok is False
+
+
+def test_a_recording_that_plays_every_motion_in_turn_fails_on_the_motion_nobody_asked_for():
+    left = engine.Pose(ear=0.35, yaw=0.3, mouth=0.1)
+    cycling = [REST, RIGHT, MOUTH, left, RIGHT, MOUTH, left, RIGHT, MOUTH]
+    arrived = [i * 500 for i in range(len(cycling))]
+    prompts = [P("turn_right", 200), P("open_mouth", 700)]
+    assert engine.liveness(prompts, cycling, arrived)[0] is False
+    # The same answers without the clear left turns pass; a slight sway to the left is not a turn.
+    sway = engine.Pose(ear=0.35, yaw=0.16, mouth=0.1)
+    assert engine.liveness(prompts, [p if p is not left else sway for p in cycling], arrived)[0] is True

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from certification import idnumber
 from certification.models import User
 from certification.services import audit_log
+from certification.spreadsheets import xlsx_row
 
 from . import selectors
 
@@ -34,11 +35,12 @@ def cases_xlsx(*, user: User, kind: str, today: dt.date) -> bytes:
     for start in range(0, len(raw), BATCH):
         for r in selectors.case_rows(raw[start:start + BATCH], today=today):
             p = r.pensioner
-            ws.append([
-                r.kind_label, _text(p.name), p.id_number if unmask else idnumber.mask(p.id_number),
-                _text(p.street_office.name), r.opened_on, r.due_on, "超期" if r.overdue else "",
+            # Exports are data, never formulas (DESIGN §7): the shared helper writes such names as text cells.
+            ws.append(xlsx_row(ws, [
+                r.kind_label, p.name, p.id_number if unmask else idnumber.mask(p.id_number),
+                p.street_office.name, r.opened_on, r.due_on, "超期" if r.overdue else "",
                 STATE_LABELS.get(r.state, r.state),
-            ])
+            ]))
             count += 1
     buf = io.BytesIO()
     wb.save(buf)

@@ -111,10 +111,12 @@ class FraudAlertAdmin(ReadOnlyAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(AuditedModelAdmin):
-    """Read-only look-up by ID number or reference. Millions of rows: no full count, no default sort."""
+    """Read-only look-up by the partner's reference; not by ID number: the search term is in the URL,
+    and ID numbers never appear in URLs (DESIGN §4; show_pensioner gives a person's evidence).
+    Millions of rows: no full count, no default sort."""
 
     list_display = ["id", "source", "source_ref", "event_date", "pensioner_id"]
-    search_fields = ["=id_number", "=source_ref"]
+    search_fields = ["=source_ref"]
     show_full_result_count = False
     raw_id_fields = ["pensioner", "batch"]
     ordering = ["-id"]

@@ -99,3 +99,12 @@ def test_every_pensioner_gets_its_own_unguessable_key_even_through_raw_sql(w):
             " created_at, updated_at FROM certification_pensioner WHERE id = %s", [src.pk])
     raw = Pensioner.objects.get(id_number="11010119500101003X")
     assert re.fullmatch(r"[0-9a-f]{32}", raw.public_key) and raw.public_key not in keys
+
+
+def test_no_admin_list_searches_by_id_number_or_phone():
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        for field in model_admin.search_fields:
+            name = field.lstrip("=^@").split("__")[-1]
+            assert name not in ("id_number", "phone", "recipient", "contact_phone"), (model, field)

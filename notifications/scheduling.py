@@ -32,9 +32,10 @@ from certification.rules import Status
 from .services import OutboxItem, outbox_enqueue_many
 from .texts import cn_date
 
-# Date-driven reminders look back this many nights: a night the job did not run is
-# caught up the next night; dedup keys stop a second send. (Status-change events are
-# claimed from rows and need no window.)
+# Certification messages (proxy, big-data success) look back this many nights: a night
+# the job did not run is caught up the next night; dedup keys stop a second send. Date-driven
+# reminders catch up until the next one is due (below); status-change events are claimed
+# from rows and need no window.
 CATCH_UP_DAYS = 3
 
 # Status-change rows claimed per transaction. Bounded so one claim's locks and outbox
@@ -87,7 +88,9 @@ def _warning_every_n_days(today: dt.date) -> Iterator[OutboxItem]:
         newest = today - dt.timedelta(days=1 + k * every)
         if newest < floor:
             break
-        for late in range(CATCH_UP_DAYS):
+        # Caught up until the next reminder is due (not CATCH_UP_DAYS): drill 7 stopped the
+        # job 5 nights and the reminders of the first 2 were lost. Dedup keys stop a resend.
+        for late in range(every):
             by_date[newest - dt.timedelta(days=late)] = k
     if not by_date:
         return
@@ -101,11 +104,11 @@ def _warning_every_n_days(today: dt.date) -> Iterator[OutboxItem]:
 def _before_suspension(today: dt.date) -> Iterator[OutboxItem]:
     days = settings.CERT_REMINDER_BEFORE_SUSPENSION_DAYS
     floor = rules.earliest_unsuspended_valid_until(today)
-    # Every valid_until whose suspension is 1..days days away (days - catch-up missed nights).
+    # Every valid_until whose suspension is 1..days days away: a notice missed while the job
+    # was stopped is sent late rather than never (drill 7); the dedup key sends it once.
     dates = [
         floor + dt.timedelta(days=i) for i in range(0, 40)
-        if max(days - CATCH_UP_DAYS + 1, 1)
-        <= rules.days_until_suspension(floor + dt.timedelta(days=i), today) <= days
+        if 1 <= rules.days_until_suspension(floor + dt.timedelta(days=i), today) <= days
     ]
     if not dates:
         return

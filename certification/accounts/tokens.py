@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
@@ -12,8 +14,17 @@ from rest_framework import exceptions
 from .models import ApiToken
 
 
+@transaction.atomic
 def api_token_issue(*, user) -> str:  # type: ignore[no-untyped-def]
-    """A new token for `user`, valid API_TOKEN_TTL_HOURS, tied to the current password."""
+    """A new token for `user`, valid API_TOKEN_TTL_HOURS, tied to the current password.
+
+    Expired tokens are dropped, and beyond TOKEN_LIMIT_PER_USER the oldest go first.
+    """
+    ApiToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    keep = settings.REST_KNOX["TOKEN_LIMIT_PER_USER"] - 1
+    old = list(ApiToken.objects.filter(user=user).order_by("-created").values_list("digest", flat=True)[keep:])
+    if old:
+        ApiToken.objects.filter(digest__in=old).delete()
     _, token = ApiToken.objects.create(
         user=user, expiry=settings.REST_KNOX["TOKEN_TTL"],
         password_fingerprint=user.get_session_auth_hash(),

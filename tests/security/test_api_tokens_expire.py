@@ -60,3 +60,12 @@ def test_tokens_are_stored_only_as_a_digest():
     row = ApiToken.objects.get()
     assert token not in (row.digest, row.token_key) and len(row.digest) == 128
     assert row.expiry is not None
+
+
+def test_a_user_holds_at_most_twenty_tokens_the_oldest_going_first(settings):
+    from certification.accounts.tokens import api_token_issue
+
+    user = UserFactory(username="wang", offices=[office()])
+    tokens = [api_token_issue(user=user) for _ in range(21)]
+    assert _get(tokens[0]) == 401
+    assert _get(tokens[1]) == 200 and _get(tokens[-1]) == 200

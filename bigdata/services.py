@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from certification import rules
@@ -151,6 +151,13 @@ def evidence_import(
         EvidenceBatch.objects.filter(pk=batch.pk).update(
             status=EvidenceBatch.Status.FAILED, failure=str(exc)[:500], finished_at=timezone.now())
         raise
+    except DatabaseError as exc:
+        # The database went away mid-import (crash, restart, killed backend): the import's
+        # transaction rolled back and nothing of the file landed. Say so on the batch, which
+        # would otherwise stay "processing" for ever (drill 9), and let the caller fail.
+        errors_path.unlink(missing_ok=True)
+        _batch_mark_failed(batch.pk, f"数据库中断，本批未导入，请重新导入（{type(exc).__name__}）")
+        raise
     rows = counter.good + counter.bad
     result = ImportResult(
         batch=batch.pk, rows=rows, accepted=linked, duplicates=counter.good - inserted, rejected=counter.bad,
@@ -164,6 +171,26 @@ def evidence_import(
         errors_file=errors_rel if counter.bad else "", finished_at=timezone.now(),
     )
     return result
+
+
+# A database that crashed is back in a few seconds (crash recovery); wait at most this long to record it.
+FAILED_MARK_ATTEMPTS = 30
+
+
+def _batch_mark_failed(batch_id: int, reason: str) -> bool:
+    """Mark a batch failed on a fresh connection, retrying while the database restarts (bounded)."""
+    if connection.in_atomic_block:
+        return False  # the caller's transaction is broken too; it cannot record anything now
+    for _ in range(FAILED_MARK_ATTEMPTS):
+        try:
+            connection.close()
+            EvidenceBatch.objects.filter(pk=batch_id).update(
+                status=EvidenceBatch.Status.FAILED, failure=reason[:500], finished_at=timezone.now())
+            return True
+        except DatabaseError:
+            time.sleep(1)
+    logger.error("import batch %s: could not record the failure", batch_id)
+    return False
 
 
 class _Counter:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -188,7 +189,18 @@ def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
     Message.objects.filter(pk=msg.pk, status=Message.Status.SENDING).update(
         status=Message.Status.SENT, provider_id=result.provider_id, sent_at=timezone.now(), last_error=""
     )
+    _forget_code(msg)
     return Message.Status.SENT
+
+
+_SIX_DIGITS = re.compile(r"\b\d{6}\b")
+
+
+def _forget_code(msg: Message) -> None:
+    """A sign-in code stays in its row only until it is sent or given up (issue 13): whoever
+    reads the outbox afterwards (the Django admin) must not be able to sign in with it."""
+    if msg.template in quiet.IMMEDIATE_TEMPLATES:
+        Message.objects.filter(pk=msg.pk).update(text=_SIX_DIGITS.sub("******", msg.text))
 
 
 def _record_failure(msg: Message, exc: TransportError, now: dt.datetime) -> str:
@@ -198,6 +210,8 @@ def _record_failure(msg: Message, exc: TransportError, now: dt.datetime) -> str:
     Message.objects.filter(pk=msg.pk, status=Message.Status.SENDING).update(
         status=status, last_error=str(exc)[:500], next_attempt_at=next_at
     )
+    if final:
+        _forget_code(msg)
     if exc.invalid_recipient and msg.pensioner_id is not None:
         from certification.models import Pensioner
         from certification.services import pensioner_set_phone_invalid

@@ -173,3 +173,14 @@ def test_the_request_runs_the_same_queries_for_every_id_number():
         shapes[label] = [re.sub(r"'[^']*'|\"s\d+_x\d+\"|\b\d+\b", "?", q["sql"]) for q in ctx.captured_queries]
     assert shapes["known"] == shapes["unknown"] == shapes["deceased"]
     assert not any("certification_pensioner" in q for q in shapes["known"])
+
+
+@pytest.mark.django_db
+def test_the_outbox_forgets_a_sign_in_code_once_it_is_sent(sent_sms):
+    p = PensionerFactory(phone="13966667777")
+    _start(Client(), p.id_number)
+    [sms] = sent_sms()
+    code = re.search(r"\b(\d{6})\b", sms["text"]).group(1)
+    msg = Message.objects.get(template="signin_code")
+    assert msg.status == "sent"
+    assert code not in msg.text and "******" in msg.text

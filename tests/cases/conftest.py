@@ -28,6 +28,12 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Four staff accounts per test: the production hasher's 1M iterations cost seconds each on CI.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     # Look-up counters live in the cache; ids are reused after each test's rollback.
     from django.core.cache import cache
@@ -43,7 +49,7 @@ def clock():
 
 
 @pytest.fixture
-def w(db, clock):
+def w(db, clock, _fast_passwords):
     a, b = office("八大关街道"), office("中山路街道")
     staff = UserFactory(role=Role.STAFF, offices=[a], last_name="王", first_name="丽")
     staff2 = UserFactory(role=Role.STAFF, offices=[a], last_name="赵", first_name="强")

@@ -172,7 +172,7 @@ class SessionStartView(APIView):
         return Response(SessionSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-CHUNK_FRAMES = 3  # 600 ms of frames at 5 fps: arrival stamps lag the capture by at most that
+CHUNK_FRAMES = engine.CHUNK_FRAMES  # 600 ms of frames at 5 fps: arrival stamps lag the capture by at most that
 POLL_MS = 400  # the page asks for the current prompt this often: a prompt shows within ~0.5 s of its issue
 
 

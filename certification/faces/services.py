@@ -497,19 +497,20 @@ def chunk_analyse(*, attempt_id: int, first: int, count: int) -> int:
     attempt = FaceAttempt.objects.filter(pk=attempt_id).values("frames_dir", "frames_deleted_at").first()
     if attempt is None or attempt["frames_deleted_at"] is not None:
         return 0
-    limits, done = frame_limits(), 0
-    for i in range(first, first + count):
-        name = f"{attempt['frames_dir']}/{i:03d}"
-        try:
+    names = [f"{attempt['frames_dir']}/{i:03d}" for i in range(first, first + count)]
+    try:
+        frames = []
+        for name in names:
             with default_storage.open(f"{name}.img", "rb") as fh:
-                info = engine.analyse(fh.read(), limits)
-        except (OSError, engine.UploadRejected):
-            continue  # gone (purged) or unreadable: the decision will say so
+                frames.append(fh.read())
+        infos = engine.analyse_chunk(frames, frame_limits())
+    except (OSError, engine.UploadRejected):
+        return 0  # gone (purged) or unreadable: the decision analyses or refuses it
+    for name, info in zip(names, infos, strict=True):
         if default_storage.exists(f"{name}.json"):
             default_storage.delete(f"{name}.json")
         default_storage.save(f"{name}.json", ContentFile(json.dumps(info.to_json()).encode()))
-        done += 1
-    return done
+    return len(infos)
 
 
 def _read_infos(folder: str, count: int) -> list[engine.FrameInfo | None]:

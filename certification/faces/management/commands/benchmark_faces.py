@@ -57,7 +57,9 @@ class Command(JsonCommand):
         args = {"arrived_ms": arrived, "prompts": prompts, "reference": reference, "tolerance": settings.FACE_TOLERANCE,
                 "limits": limits, "face_share": settings.FACE_LIVENESS_FACE_SHARE,
                 "splice_tolerance": settings.FACE_SPLICE_TOLERANCE}
-        analysed = [engine.analyse(d, limits) for d in data[:-3]]  # every chunk but the last, as they arrived
+        last = len(data) - (len(data) % engine.CHUNK_FRAMES or engine.CHUNK_FRAMES)
+        analysed = [i for k in range(0, last, engine.CHUNK_FRAMES)  # every chunk but the last, as they arrived
+                    for i in engine.analyse_chunk(data[k:k + engine.CHUNK_FRAMES], limits)]
 
         def floor() -> float:
             t = time.perf_counter()
@@ -77,7 +79,7 @@ class Command(JsonCommand):
             verdict = engine.verify(data, **args)
             ours.append(time.perf_counter() - t)
             t = time.perf_counter()
-            engine.verify(data, infos=[*analysed, None, None, None], **args)
+            engine.verify(data, infos=[*analysed, *[None] * (len(data) - last)], **args)
             tails.append(time.perf_counter() - t)
             floors.append(floor())
             self.progress(n + 1, options["runs"], "runs")

@@ -15,20 +15,13 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from certification import rules as core_rules
-from certification.models import Pensioner, Role
+from certification.models import Pensioner
 from certification.selectors import pensioner_for_staff
+from certification.staff.api import IsStaffOrAdmin
 
 from . import selectors, services
 from .forms import CHANNELS
 from .models import Appeal, CaseKind
-
-
-class IsStaffOrAdmin(permissions.BasePermission):
-    message = "仅街道工作人员和管理员可以使用"
-
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
-        u = request.user
-        return bool(u and u.is_authenticated and (u.role in (Role.STAFF, Role.ADMIN) or u.is_superuser))
 
 
 class CaseAPIView(APIView):

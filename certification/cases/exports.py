@@ -20,11 +20,6 @@ STATE_LABELS = {"open": "处理中", "pending": "待第二人确认", "verify": 
 BATCH = 500
 
 
-def _text(value: str) -> str:
-    # Exports are data, never formulas (DESIGN §7): a leading =, +, -, @, tab or CR becomes text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def cases_xlsx(*, user: User, kind: str, today: dt.date) -> bytes:
     unmask = user.has_perm("certification.unmask_pii")
     wb = Workbook(write_only=True)

@@ -51,6 +51,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +72,8 @@ from .models import (
     RosterMonth,
     StatusChange,
 )
+
+logger = logging.getLogger(__name__)
 
 _P = Pensioner._meta.db_table
 _SC = StatusChange._meta.db_table
@@ -241,7 +245,17 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
         select = source.select()
         params.update(source.params)
     counts = EffectCounts()
+    steps: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now_t = time.perf_counter()
+        steps[name] = round(now_t - clock, 3)
+        clock = now_t
+
     counts.changed = _work(select, params)
+    lap("work")
     if not counts.changed:
         return counts
     if _pg() and counts.changed > 10_000:
@@ -254,24 +268,32 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
     counts.extended = sum(e for _o, n, _c, e in profile if n != "deceased")
     new_deaths = sum(c for o, n, c, _e in profile if n == "deceased" and o != "deceased")
     revived = sum(c for o, n, c, _e in profile if o == "deceased" and n != "deceased")
+    lap("profile")
     _suspension_dates(params)
     if new_deaths:
         counts.voided = _void_after_death(params)
     if _months_table(params):
         counts.deceased, counts.overpayments = _deaths(params)
+        lap("deaths")
         counts.back_pay_statements, counts.back_pay_lines = _back_pay(params)
+        lap("back_pay")
     # A revoked death (issue 10): its open overpayment case is cancelled, nothing was owed.
     counts.overpayments_cancelled = revived and _x(
         f"UPDATE {_O} SET state = 'cancelled' WHERE state = 'open' AND pensioner_id IN ("  # noqa: S608 - _meta names and fixed SQL, values bound
         f"SELECT pensioner_id FROM fx_work WHERE old_status = 'deceased' AND new_death IS NULL)"
     )
     _status_changes(params)
+    lap("status_changes")
     _x(
         f"UPDATE {_P} SET valid_until = w.new_vu, status = w.new_status, suspended_since = w.new_since, "  # noqa: S608 - _meta names and fixed SQL, values bound
         f"death_date = w.new_death, updated_at = %(now)s FROM fx_work w WHERE {_P}.id = w.pensioner_id",
         params,
     )
+    lap("pensioners")
     _audit(params, counts)
+    lap("audit")
+    if counts.changed > 1000:
+        logger.info("effects_apply %s rows, steps %s", counts.changed, steps)
     return counts
 
 

@@ -37,9 +37,7 @@ into a nested loop over millions of rows (tests/bigdata/test_import_plan.py).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import time
 from dataclasses import dataclass
@@ -437,12 +435,6 @@ class _TextSink:
         text = data.decode() if isinstance(data, bytes) else data
         # Excel and csv.reader read either; keep the portable path's CRLF.
         return self._fh.write(text.replace("\n", "\r\n"))
-
-
-def csv_rows_text(rows: list[list[Any]]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return buf.getvalue()
 
 
 def sql_verdicts(fields: list[tuple[str, str, str]], *, today: dt.date) -> list[tuple[str | None, dt.date | None,

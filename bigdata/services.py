@@ -369,12 +369,29 @@ def partner_token_authenticate(key: str) -> PartnerToken | None:
 def feed_upload(*, source: EvidenceSource, upload: Any, uploaded_by: User | None = None,
                 partner_token: PartnerToken | None = None) -> EvidenceBatch:
     """Store an uploaded feed as a pending batch and queue its processing after commit."""
-    from .tasks import process_batch
-
     batch = batch_create(source=source, original_name=getattr(upload, "name", "feed.csv"),
                          uploaded_by=uploaded_by, partner_token=partner_token, file=upload)
-    transaction.on_commit(lambda: process_batch.delay(batch.pk))
+    transaction.on_commit(lambda: _batch_dispatch(batch.pk))
     return batch
+
+
+def _batch_dispatch(batch_id: int) -> None:
+    """One publish attempt, bounded by REDIS_SOCKET_TIMEOUT: the upload page never hangs on a dead broker.
+
+    With the broker gone the batch is marked failed with a reason, so the admin's
+    "重新排队导入" action (failed or interrupted batches) queues it again (docs/reliability.md, drill 10).
+    """
+    from .tasks import process_batch
+
+    try:
+        process_batch.apply_async((batch_id,), retry=False)
+    except Exception as exc:  # noqa: BLE001 - any broker error: say so on the batch
+        if process_batch.app.conf.task_always_eager:
+            raise  # inline: the import itself failed, not the broker
+        logger.warning("import batch %s: not queued (%s)", batch_id, type(exc).__name__)
+        EvidenceBatch.objects.filter(pk=batch_id, status=EvidenceBatch.Status.PENDING).update(
+            status=EvidenceBatch.Status.FAILED, failure="任务队列暂不可用，尚未导入；请在管理后台“重新排队导入”",
+            finished_at=timezone.now())
 
 
 def batch_process(*, batch_id: int) -> ImportResult | None:

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from bigdata.models import DeathRecord, FraudAlert
 from certification import rules as core_rules
+from certification.lookups import LookupLimited as SharedLookupLimited
+from certification.lookups import lookup_count
 from certification.models import Method, Pensioner, User
 from certification.rules import Status
 from certification.services import audit_log
@@ -64,17 +66,13 @@ def _sms(p: Pensioner, *, template: str, key: str, **context: object) -> None:
 NOT_FOUND = _("身份证号和姓名对不上，请核对后再试，或拨打 12333 请工作人员帮您登记。")
 
 
-def _rate_hit(key: str, limit: int) -> None:
-    """Fixed one-hour window in the shared cache, as the proxy face check counts look-ups."""
-    bucket = f"cases:rl:{key}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(bucket, 0, timeout=3700)
+def _count_lookup(helper: User, id_number: str) -> None:
+    """In the proxy face check's own hourly counters (certification.lookups, H5b): an appeal, a
+    home-visit request and a proxy check together allow no more guesses than one of them."""
     try:
-        count = cache.incr(bucket)
-    except ValueError:  # expired between add and incr
-        cache.set(bucket, 1, timeout=3700)
-        count = 1
-    if count > limit:
-        raise LookupLimited(_("尝试次数太多了，请过一个小时再试，或拨打 12333。"))
+        lookup_count(helper_id=helper.pk, id_number=id_number)
+    except SharedLookupLimited:
+        raise LookupLimited(_("尝试次数太多了，请过一个小时再试，或拨打 12333。")) from None
 
 
 def appeal_target_find(*, helper: User, id_number: str, name: str, today: dt.date | None = None) -> Pensioner:
@@ -90,8 +88,7 @@ def appeal_target_find(*, helper: User, id_number: str, name: str, today: dt.dat
     today = today or core_rules.today_local()
     raw = (id_number or "").strip()
     name = (name or "").strip()
-    _rate_hit(f"helper:{helper.pk}", settings.FACE_PROXY_HELPER_PER_HOUR)
-    _rate_hit("target:" + hashlib.sha256(raw.upper().encode()).hexdigest()[:32], settings.FACE_PROXY_TARGET_PER_HOUR)
+    _count_lookup(helper, raw)
     try:
         number = idnumber.parse(raw).number
     except idnumber.InvalidIdNumber:

@@ -95,3 +95,14 @@ def test_a_relative_may_ask_for_only_a_few_distinct_people(w, client, settings):
     resp = _ask(client, people[-1].id_number, people[-1].name)
     assert resp.status_code == 200 and "已达到上限" in resp.content.decode()
     assert not HomeVisitRequest.objects.filter(pensioner=people[-1]).exists()
+
+
+def test_appeal_look_ups_count_against_the_same_id_number(w, client, settings):
+    from certification.cases import services as case_services
+
+    p = w["p"]
+    for i in range(settings.FACE_PROXY_TARGET_PER_HOUR):
+        with pytest.raises(case_services.CaseError):
+            case_services.appeal_target_find(helper=UserFactory(role="relative"), id_number=p.id_number, name=f"猜{i}")
+    client.force_login(UserFactory(role="relative"))
+    assert _ask(client, p.id_number, "孙玉兰").status_code == 429

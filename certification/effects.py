@@ -258,22 +258,36 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
     lap("work")
     if not counts.changed:
         return counts
-    if _pg() and counts.changed > 10_000:
-        _x("ANALYZE fx_work")
-    # One pass for every count: status moves, extensions, deaths, revivals.
-    profile = [(o, n, int(c), int(e or 0)) for o, n, c, e in _rows(
-        "SELECT old_status, new_status, COUNT(*), SUM(CASE WHEN new_vu > old_vu THEN 1 ELSE 0 END) "
-        "FROM fx_work GROUP BY old_status, new_status")]
-    counts.status_changes = {(o, n): c for o, n, c, _e in profile if o != n}
-    counts.extended = sum(e for _o, n, _c, e in profile if n != "deceased")
-    new_deaths = sum(c for o, n, c, _e in profile if n == "deceased" and o != "deceased")
-    revived = sum(c for o, n, c, _e in profile if o == "deceased" and n != "deceased")
+    # One pass over fx_work for everything the later steps need to know (a scan of a
+    # million-row temporary table costs about a second): status moves, extensions,
+    # deaths, revivals, the suspensions to date, the earliest month money may touch.
+    profile = _rows(
+        "SELECT old_status, new_status, CASE WHEN new_status = 'suspended' AND new_since IS NULL THEN new_vu END, "
+        "COUNT(*), SUM(CASE WHEN new_vu > old_vu THEN 1 ELSE 0 END), "
+        "MIN(CASE WHEN new_status <> 'deceased' THEN unpaid_since END), "
+        "MIN(CASE WHEN new_status = 'deceased' AND old_status <> 'deceased' THEN new_death END), "
+        "SUM(CASE WHEN actor_id IS NOT NULL OR action IS NOT NULL OR money = 1 THEN 1 ELSE 0 END) "
+        "FROM fx_work GROUP BY 1, 2, 3")
+    moves: dict[tuple[str, str], int] = {}
+    suspend_dates: set[dt.date] = set()
+    lows: list[dt.date] = []
+    named = new_deaths = revived = 0
+    for o, n, suspend_vu, c, e, low_unpaid, low_death, n_named in profile:
+        moves[(o, n)] = moves.get((o, n), 0) + int(c)
+        counts.extended += int(e or 0) if n != "deceased" else 0
+        new_deaths += int(c) if n == "deceased" and o != "deceased" else 0
+        revived += int(c) if o == "deceased" and n != "deceased" else 0
+        named += int(n_named or 0)
+        if suspend_vu is not None:
+            suspend_dates.add(as_date(suspend_vu))
+        lows.extend(as_date(v) for v in (low_unpaid, low_death) if v is not None)
+    counts.status_changes = {k: v for k, v in moves.items() if k[0] != k[1]}
     lap("profile")
-    _suspension_dates(params)
+    _suspension_dates(suspend_dates)
     if new_deaths:
         counts.voided = _void_after_death(params)
-    if _months_table(params):
-        counts.deceased, counts.overpayments = _deaths(params)
+    if _months_table(params, lows):
+        counts.deceased, counts.overpayments = _deaths(params, new_deaths)
         lap("deaths")
         counts.back_pay_statements, counts.back_pay_lines = _back_pay(params)
         lap("back_pay")
@@ -290,7 +304,9 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
         params,
     )
     lap("pensioners")
-    _audit(params, counts)
+    if named or new_deaths or counts.back_pay_lines:
+        _audit(params)
+    _audit_batch(counts)
     lap("audit")
     if counts.changed > 1000:
         logger.info("effects_apply %s rows, steps %s", counts.changed, steps)
@@ -354,10 +370,8 @@ def _date_map(name: str, pairs: Iterable[tuple[dt.date, dt.date]]) -> None:
             cur.executemany(f"INSERT INTO {name} (d, v) VALUES (%s, %s)", rows)  # noqa: S608 - _meta names and fixed SQL, values bound
 
 
-def _suspension_dates(params: Mapping[str, Any]) -> None:
+def _suspension_dates(dates: Iterable[dt.date]) -> None:
     """suspended_since := rules.suspension_date(valid_until), for each distinct date (a handful)."""
-    dates = [as_date(r[0]) for r in _rows(
-        "SELECT DISTINCT new_vu FROM fx_work WHERE new_status = 'suspended' AND new_since IS NULL")]
     if not dates:
         return
     _date_map("fx_since", ((d, rules.suspension_date(d)) for d in dates))
@@ -365,7 +379,7 @@ def _suspension_dates(params: Mapping[str, Any]) -> None:
        "WHERE new_status = 'suspended' AND new_since IS NULL")
 
 
-def _months_table(params: dict[str, Any]) -> int:
+def _months_table(params: dict[str, Any], lows: list[dt.date]) -> int:
     """fx_months: every month start the money steps may look at, with its rule thresholds and regime.
 
     floor = rules.earliest_unsuspended_valid_until(m): valid_until >= floor is exactly
@@ -373,12 +387,7 @@ def _months_table(params: dict[str, Any]) -> int:
     rule paid), 'c' closed (the ledger says), 'o' open (its roster will decide).
     """
     closed = sorted(as_date(m) for m in RosterMonth.objects.values_list("month", flat=True))
-    row = _rows(
-        "SELECT MIN(unpaid_since), MIN(new_death), COUNT(*) FROM fx_work "
-        "WHERE (new_status <> 'deceased' AND (money = 1 OR old_status = 'suspended' OR unpaid_since IS NOT NULL)) "
-        "OR (new_death IS NOT NULL AND old_status <> 'deceased')"
-    )[0]
-    lows = [as_date(v) for v in row[:2] if v is not None]
+    lows = list(lows)  # the earliest unpaid_since of the living and death date of the newly dead
     if closed:
         lows.append(closed[0])
         params["closed_floor"] = rules.earliest_unsuspended_valid_until(closed[-1])
@@ -435,9 +444,8 @@ def _void_after_death(params: dict[str, Any]) -> int:
     return voided
 
 
-def _deaths(params: dict[str, Any]) -> tuple[int, int]:
+def _deaths(params: dict[str, Any], deaths: int) -> tuple[int, int]:
     """Overpayment for the months paid strictly after the death month (rules.overpaid_months_in_ledger)."""
-    deaths = _count(f"SELECT COUNT(*) FROM fx_work w WHERE {_NEW_DEATHS}")  # noqa: S608 - _meta names and fixed SQL, values bound
     if not deaths:
         return 0, 0
     _temp("fx_op", "pensioner_id bigint, month date, amount numeric(12, 2)")
@@ -522,7 +530,8 @@ def _status_changes(params: Mapping[str, Any]) -> None:
     )
 
 
-def _audit(params: Mapping[str, Any], counts: EffectCounts) -> None:
+def _audit(params: Mapping[str, Any]) -> None:
+    """One row per person acted on by someone, or whose money or death changed."""
     detail = _json_object([
         ("reason", "w.reason"), ("old_status", "w.old_status"), ("new_status", "w.new_status"),
         ("valid_until", "CAST(w.new_vu AS text)"), ("death_date", "CAST(w.new_death AS text)"),
@@ -536,6 +545,9 @@ def _audit(params: Mapping[str, Any], counts: EffectCounts) -> None:
         f"FROM fx_work w WHERE w.actor_id IS NOT NULL OR w.action IS NOT NULL OR {money}",
         params,
     )
+
+
+def _audit_batch(counts: EffectCounts) -> None:
     if counts.changed > 1:
         AuditLog.objects.create(action="effects_apply", detail={
             "changed": counts.changed, "extended": counts.extended, "deceased": counts.deceased,

@@ -10,10 +10,8 @@ rows itself. Callers fetch cases through .selectors, so another office's case is
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -7,7 +7,6 @@ part (the engine) never runs inside a database transaction.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import secrets
@@ -18,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from certification import idnumber, rules
+from certification.lookups import LookupLimited, lookup_count
 from certification.models import Certification, Method, Pensioner, User
 from certification.rules import Status
 from certification.services import audit_log, certification_record
@@ -227,25 +226,16 @@ def consent_record(
     return consent
 
 
-def _rate_hit(key: str, limit: int) -> None:
-    """Fixed one-hour window in the shared cache (Redis in production)."""
-    bucket = f"faces:rl:{key}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(bucket, 0, timeout=3700)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # expired between add and incr
-        cache.set(bucket, 1, timeout=3700)
-        count = 1
-    if count > limit:
-        raise FaceDenied("rate_limited", _("尝试次数太多了，请过一个小时再试。"), 429)
-
-
 def proxy_target_find(*, helper: User, id_number: str, name: str) -> Pensioner:
     """The pensioner a helper may certify, or FaceDenied with one uniform answer."""
     id_number = idnumber.normalize(id_number)
     name = (name or "").strip()
-    _rate_hit(f"helper:{helper.pk}", settings.FACE_PROXY_HELPER_PER_HOUR)
-    _rate_hit("target:" + hashlib.sha256(id_number.encode()).hexdigest()[:32], settings.FACE_PROXY_TARGET_PER_HOUR)
+    try:
+        # Per helper and per ID number, found or not; the same counters as the home-visit form
+        # and the relative's appeal (certification.lookups), so no form adds guesses.
+        lookup_count(helper_id=helper.pk, id_number=id_number)
+    except LookupLimited:
+        raise FaceDenied("rate_limited", _("尝试次数太多了，请过一个小时再试。"), 429) from None
     p = (Pensioner.objects.filter(id_number=id_number, name=name).exclude(status=Status.DECEASED)
          .filter(reference_face__isnull=False).select_related("street_office").first())
     if p is None:

@@ -1,10 +1,10 @@
 """Look-ups of a person by ID number + name, done by a relative (DESIGN §5, issue 13 item 6).
 
 "Certify someone else", the home-visit request and the relative's appeal all answer
-"does this ID number go with this name?". Each look-up counts, found or not, in the same
-hourly buckets as the proxy face check (certification.faces.services uses the same keys):
-per helper (FACE_PROXY_HELPER_PER_HOUR) and per ID number (FACE_PROXY_TARGET_PER_HOUR),
-so the forms together cannot be used to test more pairs than one of them alone.
+"does this ID number go with this name?". Each of them counts every look-up here, found
+or not, in one set of hourly buckets: per helper (FACE_PROXY_HELPER_PER_HOUR) and per ID
+number (FACE_PROXY_TARGET_PER_HOUR), so the forms together cannot be used to test more
+pairs than one of them alone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class LookupLimited(Exception):
 
 
 def _hit(key: str, limit: int) -> bool:
-    # The bucket names of certification.faces.services._rate_hit: one shared count.
+    # The "faces:rl:" prefix kept from the proxy check's first counter: counts survive a deploy.
     bucket = f"faces:rl:{key}:{int(timezone.now().timestamp() // 3600)}"
     cache.add(bucket, 0, timeout=3700)
     try:

@@ -1,8 +1,8 @@
 """Shared helpers for the reliability drills (scripts/drills/drill*.py).
 
-Every drill uses its OWN PostgreSQL database (portal_admin_drill*), its own ports
-(85xx) and, where it stops a service, a PRIVATE instance of it (redis-server on
-6385, a PostgreSQL cluster on 5439): the machine's shared services are never
+Every drill uses its OWN PostgreSQL database (portal_h8_drill*), its own ports
+(8109, 63xx) and, where it stops a service, a PRIVATE instance of it (redis-server on
+6389, PostgreSQL clusters on 5439 and 5449): the machine's shared services are never
 stopped or restarted.
 """
 # ruff: noqa: S603, S607, S608, S311 - an ops script: fixed commands, our own table names, test data

@@ -13,6 +13,7 @@ number of certification, status-change, back-pay, overpayment and fraud-alert ro
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -29,6 +30,7 @@ from common import (
     manage,
     pensioner_checksum,
     prepare_matching_db,
+    query,
     recreate_db,
     result,
     table_counts,
@@ -37,23 +39,33 @@ from common import (
 DAY = "2026-11-21"
 
 
-def main() -> None:
-    url = prepare_matching_db("portal_admin_drill1")
-    recreate_db("portal_admin_drill1_ctl", template="portal_admin_drill1")
-    ctl = db_url("portal_admin_drill1_ctl")
+def _run_started(url: str) -> bool:
+    return query(url, "SELECT count(*) FROM bigdata_matchingrun WHERE status = 'running' AND run_on = %s",
+                 [DAY])[0][0] > 0
+
+
+def run_drill(base: str, *, pensioners: int = 200_000, evidence: int = 300_000, extra_env: dict | None = None) -> dict:
+    """The drill on databases `base` and `base`_ctl; returns its figures and `passed`. Used by the CI copy too."""
+    extra = extra_env or {}
+    url = prepare_matching_db(base, pensioners, evidence)
+    ctl = db_url(f"{base}_ctl")
+    recreate_db(f"{base}_ctl", template=base)
     try:
         log("control: uninterrupted run_matching")
         t0 = time.monotonic()
-        control_json = manage(ctl, "run_matching", "--today", DAY)
+        control_json = manage(ctl, "run_matching", "--today", DAY, **extra)
         control_seconds = time.monotonic() - t0
         control = {"checksum": pensioner_checksum(ctl), **table_counts(ctl, MATCH_TABLES)}
         before = pensioner_checksum(url)
 
-        log("drill: run_matching, SIGKILL at ~40%")
-        with (WORK / "drill1-killed.log").open("wb") as out:
-            proc = subprocess.Popen([PY, "manage.py", "run_matching", "--today", DAY], cwd=ROOT, env=env_for(url),
-                                    stdout=out, stderr=subprocess.STDOUT)
-            time.sleep(max(0.5, control_seconds * 0.4))
+        log("drill: run_matching, SIGKILL at ~40% of the matching's own time after its run row appears")
+        with (WORK / f"{base}-killed.log").open("wb") as out:
+            proc = subprocess.Popen([PY, "manage.py", "run_matching", "--today", DAY], cwd=ROOT,
+                                    env=env_for(url, **extra), stdout=out, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + max(120, control_seconds * 5)
+            while proc.poll() is None and not _run_started(url) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(max(0.2, float(control_json.get("seconds", control_seconds)) * 0.4))
             killed_running = proc.poll() is None
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -64,21 +76,27 @@ def main() -> None:
         log("rerun (retrying while the dead run's backend still holds the lock)")
         lock_waits, rerun_json = 0, {}
         for _ in range(120):
-            rerun_json = manage(url, "run_matching", "--today", DAY, check=False)
+            rerun_json = manage(url, "run_matching", "--today", DAY, check=False, **extra)
             if "error" not in rerun_json and rerun_json.get("returncode", 0) == 0:
                 break
             lock_waits += 1
             time.sleep(2)
         drilled = {"checksum": pensioner_checksum(url), **table_counts(url, MATCH_TABLES)}
-        again = manage(url, "run_matching", "--today", DAY)
+        again = manage(url, "run_matching", "--today", DAY, **extra)
         unchanged = pensioner_checksum(url) == drilled["checksum"]
         passed = killed_running and drilled == control and unchanged
-        result("drill1_matching_killed", passed, control_seconds=round(control_seconds, 1), lock_waits=lock_waits,
-               killed_while_running=killed_running, state_changed_by_killed_run=after_kill != before,
-               control=control, drilled=drilled, control_run=control_json, rerun=rerun_json,
-               third_run_changes_nothing=unchanged, third_run=again)
+        return {"passed": passed, "control_seconds": round(control_seconds, 1), "lock_waits": lock_waits,
+                "killed_while_running": killed_running, "state_changed_by_killed_run": after_kill != before,
+                "control": control, "drilled": drilled, "control_run": control_json, "rerun": rerun_json,
+                "third_run_changes_nothing": unchanged, "third_run": again}
     finally:
-        drop_db("portal_admin_drill1_ctl")
+        drop_db(f"{base}_ctl")
+
+
+def main() -> None:
+    n = int(os.environ.get("DRILL1_PENSIONERS", "200000"))
+    figures = run_drill("portal_h8_drill1", pensioners=n, evidence=n * 3 // 2)
+    result("drill1_matching_killed", figures.pop("passed"), pensioners=n, **figures)
 
 
 if __name__ == "__main__":

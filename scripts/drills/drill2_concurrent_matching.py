@@ -12,6 +12,7 @@ line is a JSON error, and the result equals an uninterrupted single run on a cop
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 from common import (
@@ -34,9 +35,10 @@ DAY = "2026-11-21"
 
 
 def main() -> None:
-    url = prepare_matching_db("portal_admin_drill2")
-    recreate_db("portal_admin_drill2_ctl", template="portal_admin_drill2")
-    ctl = db_url("portal_admin_drill2_ctl")
+    n = int(os.environ.get("DRILL2_PENSIONERS", "200000"))
+    url = prepare_matching_db("portal_h8_drill2", n, n * 3 // 2)
+    recreate_db("portal_h8_drill2_ctl", template="portal_h8_drill2")
+    ctl = db_url("portal_h8_drill2_ctl")
     try:
         manage(ctl, "run_matching", "--today", DAY)
         control = {"checksum": pensioner_checksum(ctl), **table_counts(ctl, MATCH_TABLES)}
@@ -55,7 +57,7 @@ def main() -> None:
         )
         result("drill2_concurrent_matching", passed, exit_codes=codes, outputs=last, control=control, drilled=drilled)
     finally:
-        drop_db("portal_admin_drill2_ctl")
+        drop_db("portal_h8_drill2_ctl")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Drill 4: stop Redis during reminder sending, restart it: nothing lost, nothing doubled.
 
-A PRIVATE redis-server on port 6385 is the broker (the shared Redis is never
+A PRIVATE redis-server on port 6389 is the broker (the shared Redis is never
 stopped). 30,000 pensioners; the nightly job for a day when ~5,000 enter warning or
 are suspended writes that many outbox rows and kicks a send task for each. Two
 Celery workers send them through the file SMS transport while the drill plays
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections import Counter
 
@@ -33,6 +32,8 @@ from common import (
     populate,
     query,
     recreate_db,
+    redis_start,
+    redis_stop,
     result,
     start,
     stop,
@@ -40,15 +41,14 @@ from common import (
 
 N = int(os.environ.get("DRILL4_PENSIONERS", "30000"))
 DAY = "2027-01-15"
-PORT = 6385
-BROKER = f"redis://127.0.0.1:{PORT}/0"
+PORT = 6389
 
 
 BEAT = """
 import time, django
 django.setup()
 from notifications.tasks import outbox_drain_task
-while True:
+for _ in range(600):  # bounded: 20 minutes at most, the drill stops it long before
     try:
         outbox_drain_task.apply_async(retry=False)
         print("drain sent", flush=True)
@@ -59,31 +59,22 @@ while True:
 
 
 def redis_up() -> None:
-    subprocess.run(["redis-server", "--port", str(PORT), "--save", "", "--appendonly", "no", "--daemonize", "yes",
-                    "--pidfile", str(WORK / "redis6385.pid")], check=True)
-    for _ in range(50):
-        if subprocess.run(["redis-cli", "-p", str(PORT), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
-            return
-        time.sleep(0.1)
+    redis_start(PORT)
 
 
 def redis_down() -> None:
-    subprocess.run(["redis-cli", "-p", str(PORT), "shutdown", "nosave"], capture_output=True)
+    redis_stop(PORT)
 
 
 def statuses(url: str) -> dict[str, int]:
     return dict(query(url, "SELECT status, count(*) FROM notifications_message GROUP BY 1"))
 
 
-def main() -> None:
-    name = "portal_admin_drill4"
-    url = db_url(name)
-    recreate_db(name)
-    log(f"populate {N}")
-    populate(url, N)
-    sms = WORK / "sms4.jsonl"
+def run_drill(url: str, *, sms, pensioners: int) -> dict:  # type: ignore[no-untyped-def]
+    """The drill on a populated database; returns its figures and `passed`. Used by the CI copy too."""
+    broker = f"redis://127.0.0.1:{PORT}/0"
     sms.unlink(missing_ok=True)
-    env = env_for(url, REDIS_URL=BROKER, CELERY_BROKER_URL=BROKER, CELERY_RESULT_BACKEND="cache+memory://",
+    env = env_for(url, REDIS_URL=broker, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND="cache+memory://",
                   CELERY_TASK_ALWAYS_EAGER="0", SMS_FILE_PATH=str(sms), SMS_QUIET_START_HOUR="0",
                   SMS_QUIET_END_HOUR="0")
     redis_up()
@@ -104,7 +95,8 @@ def main() -> None:
         # Redis is down the publish fails fast and is logged; nothing is lost, the rows wait.
         beat = start([PY, "-c", BEAT], WORK / "drill4-beat.log", env)
         log(f"{expected} outbox rows; waiting for sending to get under way")
-        while not sms.exists() or sum(1 for _ in sms.open()) < expected // 10:
+        under_way = time.monotonic() + 300
+        while (not sms.exists() or sum(1 for _ in sms.open()) < expected // 10) and time.monotonic() < under_way:
             time.sleep(0.2)
         sent_before = sum(1 for _ in sms.open())
         log(f"{sent_before} sent: SHUTDOWN NOSAVE on the private Redis")
@@ -125,14 +117,24 @@ def main() -> None:
         lines = [json.loads(x) for x in sms.read_text(encoding="utf-8").splitlines() if x.strip()]
         dupes = sum(n - 1 for n in Counter((x["phone"], x["text"]) for x in lines).values() if n > 1)
         passed = final.get("sent", 0) == expected and len(lines) == expected and dupes == 0
-        result("drill4_redis_outage", passed, pensioners=N, outbox_rows=expected, sent_before_outage=sent_before,
-               outage_seconds=round(outage["up"] - outage["down"], 1), final_statuses=final, sms_lines=len(lines),
-               duplicate_sms=dupes, recovered_seconds=round(time.monotonic() - outage["up"], 1),
-               reminders=nightly.get("reminders"))
+        return {"passed": passed, "pensioners": pensioners, "outbox_rows": expected, "sent_before_outage": sent_before,
+                "outage_seconds": round(outage["up"] - outage["down"], 1), "final_statuses": final,
+                "sms_lines": len(lines), "duplicate_sms": dupes,
+                "recovered_seconds": round(time.monotonic() - outage["up"], 1), "reminders": nightly.get("reminders")}
     finally:
         for w in workers:
             stop(w)
         redis_down()
+
+
+def main() -> None:
+    name = "portal_h8_drill4"
+    url = db_url(name)
+    recreate_db(name)
+    log(f"populate {N}")
+    populate(url, N)
+    figures = run_drill(url, sms=WORK / "sms4.jsonl", pensioners=N)
+    result("drill4_redis_outage", figures.pop("passed"), **figures)
 
 
 if __name__ == "__main__":

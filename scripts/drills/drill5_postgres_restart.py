@@ -3,7 +3,7 @@
 A PRIVATE PostgreSQL cluster (initdb in var/drills/pg5, port 5439, run as the
 `postgres` OS user when we are root) so the shared cluster is never touched.
 gunicorn runs config.settings.production (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS) on
-port 8541. A load loop hits /healthz and an API page that reads the database at
+port 8109. A load loop hits /healthz and an API page that reads the database at
 ~20 req/s for 40 s; at 10 s the cluster is restarted with `pg_ctl restart -m fast`.
 
     .venv/bin/python scripts/drills/drill5_postgres_restart.py
@@ -24,7 +24,7 @@ from common import BIN, PY, REDIS, ROOT, WORK, log, manage, result, secret_key, 
 
 PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
 PORT = 5439
-WEB = 8541
+WEB = 8109  # H8's port
 DATA = WORK / "pg5"
 URL = f"postgres://postgres@127.0.0.1:{PORT}/portal"
 

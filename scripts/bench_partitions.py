@@ -152,7 +152,8 @@ def main() -> int:
     built = build(url, n, args.per_pensioner, parts)
     plan = explain(url)
     print(plan, file=sys.stderr)
-    pruned = plan.count(f"{SCHEMA}.evidence_") == 1 or plan.count("evidence_0") >= 1 and "evidence_1 " not in plan
+    others = [f"{t}_{k} " for t in ("evidence", "pensioner") for k in range(1, parts)]
+    pruned = "evidence_0 " in plan and "pensioner_0 " in plan and not any(o in plan for o in others)
     one = run(url, parts, 1)
     two = run(url, parts, 2)
     flat = flat_chunk(url, n, parts)

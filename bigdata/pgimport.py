@@ -33,7 +33,7 @@ into a nested loop over millions of rows (tests/bigdata/test_import_plan.py).
 
 # SQL below is built from table names in Model._meta, column positions (integers)
 # from the parsed header and fixed fragments; every value is a bound parameter.
-# ruff: noqa: S608
+
 
 from __future__ import annotations
 
@@ -249,7 +249,7 @@ def import_file(*, path: Path, encoding: str, layout: Layout, source_id: int, ba
         # One pass over the file: the fast rows into Evidence, every other line into the
         # residue (the joined rows are materialised once, in memory, for both inserts).
         one_pass = (
-            f"WITH j AS MATERIALIZED (SELECT s.line, s.raw, s.fref, {name} AS name, p.id_number, p.id, d.day, "
+            f"WITH j AS MATERIALIZED (SELECT s.line, s.raw, s.fref, {name} AS name, p.id_number, p.id, d.day, "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
             f"  (p.id IS NOT NULL AND d.day IS NOT NULL AND COALESCE({fast}, false)) AS fast "
             f"  FROM {fields} LEFT JOIN {_P} p ON p.id_number = s.fid "
             f"  LEFT JOIN bigdata_calendar d ON d.txt = s.fdate), "
@@ -284,20 +284,20 @@ def import_file(*, path: Path, encoding: str, layout: Layout, source_id: int, ba
             # loop's outer side is known to be small, and its inner side is an index.
             cur.execute("SET LOCAL enable_nestloop TO DEFAULT")
         cur.execute(
-            f"WITH ins AS (INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, "
+            f"WITH ins AS (INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
             f"batch_id) SELECT %(src)s, r.ref, r.idn, r.name, r.day, p.id, %(batch)s FROM {rest} r "
             f"LEFT JOIN {_P} p ON p.id_number = r.idn WHERE NOT r.blank AND r.reason IS NULL ORDER BY r.line "
             f"ON CONFLICT (source_id, source_ref) DO NOTHING RETURNING pensioner_id) "
             f"SELECT count(*), count(pensioner_id) FROM ins", params)
         rest_inserted, rest_linked = cur.fetchone()
         cur.execute("SET LOCAL enable_nestloop = off")
-        cur.execute(f"SELECT count(*) FILTER (WHERE blank), count(*) FILTER (WHERE NOT blank AND reason IS NOT NULL) "
+        cur.execute(f"SELECT count(*) FILTER (WHERE blank), count(*) FILTER (WHERE NOT blank AND reason IS NOT NULL) "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
                     f"FROM {rest}")
         blank, rejected = cur.fetchone()
         if rejected:
             cur.cursor.copy_expert(
                 # The raw rows defused: never a formula in Excel (DESIGN §7).
-                f"COPY (SELECT line, reason, {sql_csv_text('raw')} FROM {rest} WHERE NOT blank AND reason IS NOT NULL "
+                f"COPY (SELECT line, reason, {sql_csv_text('raw')} FROM {rest} WHERE NOT blank AND reason IS NOT NULL "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
                 f"ORDER BY line) "
                 f"TO STDOUT WITH (FORMAT csv)", _TextSink(errors_fh))
         rows = data_lines - blank
@@ -315,12 +315,12 @@ def import_file(*, path: Path, encoding: str, layout: Layout, source_id: int, ba
 
 def _overlaps(cur: Any, stage: str, layout: Layout, source_id: int, staged: int) -> bool:
     """True when some of the file's first and last references are already stored for this source."""
-    cur.execute(f"SELECT split_part(raw, ',', {layout.i_ref}) FROM {stage} "
+    cur.execute(f"SELECT split_part(raw, ',', {layout.i_ref}) FROM {stage} "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
                 f"WHERE line BETWEEN 2 AND 101 OR line > %s", [staged - 100])
     sample = [r[0] for r in cur.fetchall()]
     # The unique index, whatever the statistics say (a stale "empty" would pick a seq scan).
     cur.execute("SET LOCAL enable_seqscan = off")
-    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {_E} WHERE source_id = %s AND source_ref = ANY(%s))",
+    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {_E} WHERE source_id = %s AND source_ref = ANY(%s))",  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
                 [source_id, sample])
     found = bool(cur.fetchone()[0])
     cur.execute("SET LOCAL enable_seqscan TO DEFAULT")
@@ -331,7 +331,7 @@ def _fields_sql(stage: str, layout: Layout) -> str:
     """The data lines split once (OFFSET 0 keeps the planner from repeating string_to_array per use)."""
     name = f"f[{layout.i_name}]" if layout.i_name else "''"
     return (
-        f"(SELECT line, raw, cardinality(f) AS n, f[{layout.i_id}] AS fid, f[{layout.i_date}] AS fdate, "
+        f"(SELECT line, raw, cardinality(f) AS n, f[{layout.i_id}] AS fid, f[{layout.i_date}] AS fdate, "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
         f"f[{layout.i_ref}] AS fref, {name} AS fname "
         f"FROM (SELECT line, raw, string_to_array(raw, ',') AS f FROM {stage} WHERE line > 1 OFFSET 0) a "
         f"OFFSET 0) s"
@@ -352,23 +352,23 @@ def _calendar(cur: Any, today: dt.date) -> None:
 def _check_residue(cur: Any, rest: str, layout: Layout, params: dict[str, Any]) -> None:
     """Full checks on the residue: SQL for plain lines, Python (the csv module) for quoted ones."""
     f = "(string_to_array(r.raw, ','))"
-    cur.execute(f"UPDATE {rest} r SET blank = (r.raw IS NULL OR btrim(r.raw, %(ws)s) = '')", params)
+    cur.execute(f"UPDATE {rest} r SET blank = (r.raw IS NULL OR btrim(r.raw, %(ws)s) = '')", params)  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
     idn, txt = id_normalized_sql(f"{f}[{layout.i_id}]"), text_normalized_sql(f"{f}[{layout.i_date}]")
     ref = f"btrim({f}[{layout.i_ref}], %(ws)s)"
     name = f"left(btrim({f}[{layout.i_name}], %(ws)s), {parsing.MAX_NAME})" if layout.i_name else "''"
     cur.execute(
-        f"UPDATE {rest} r SET idn = x.idn, ref = x.ref, name = x.name, day = x.day FROM ("
+        f"UPDATE {rest} r SET idn = x.idn, ref = x.ref, name = x.name, day = x.day FROM ("  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
         f"  SELECT r.line, {idn} AS idn, {ref} AS ref, {name} AS name, {txt} AS txt FROM {rest} r "
         f"  WHERE NOT r.blank AND strpos(r.raw, '\"') = 0 AND cardinality({f}) = {layout.width}) y, "
         f"LATERAL (SELECT y.idn, y.ref, y.name, {date_parsed_sql('y.txt')} AS day) x WHERE r.line = y.line",
         params)
     cur.execute(
-        f"UPDATE {rest} r SET reason = CASE "
+        f"UPDATE {rest} r SET reason = CASE "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
         f"WHEN cardinality({f}) <> {layout.width} THEN '{parsing.R_MALFORMED}：应有{layout.width}列，实有' "
         f"|| cardinality({f}) || '列' "
         f"ELSE {row_reason_sql('r.idn', text_normalized_sql(f'{f}[{layout.i_date}]'), 'r.ref', 'r.day')} END "
         f"WHERE NOT r.blank AND strpos(r.raw, '\"') = 0", params)
-    cur.execute(f"SELECT line, raw FROM {rest} WHERE NOT blank AND strpos(raw, '\"') > 0")
+    cur.execute(f"SELECT line, raw FROM {rest} WHERE NOT blank AND strpos(raw, '\"') > 0")  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
     quoted = cur.fetchall()
     if not quoted:
         return
@@ -381,7 +381,7 @@ def _check_residue(cur: Any, rest: str, layout: Layout, params: dict[str, Any]) 
             updates.append((line, None, None, None, None, item.reason))
         else:
             updates.append((line, item.id_number, item.event_date, item.source_ref, item.name, None))
-    cur.executemany(f"UPDATE {rest} SET idn = %s, day = %s, ref = %s, name = %s, reason = %s WHERE line = %s",
+    cur.executemany(f"UPDATE {rest} SET idn = %s, day = %s, ref = %s, name = %s, reason = %s WHERE line = %s",  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
                     [(*u[1:], u[0]) for u in updates])
 
 
@@ -395,11 +395,11 @@ def _first_line_wins(cur: Any, stage: str, rest: str, layout: Layout, params: di
     """
     f = "(string_to_array(s.raw, ','))"
     name = f"left(btrim({f}[{layout.i_name}], %(ws)s), {parsing.MAX_NAME})" if layout.i_name else "''"
-    good = (f"SELECT s.line, {f}[{layout.i_ref}] AS ref, {f}[{layout.i_id}] AS idn, d.day, {name} AS name "
+    good = (f"SELECT s.line, {f}[{layout.i_ref}] AS ref, {f}[{layout.i_id}] AS idn, d.day, {name} AS name "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
             f"FROM {stage} s JOIN bigdata_calendar d ON d.txt = {f}[{layout.i_date}] "
             f"WHERE s.line > 1 AND s.line NOT IN (SELECT line FROM {rest}) "
             f"UNION ALL SELECT line, ref, idn, day, name FROM {rest} WHERE NOT blank AND reason IS NULL")
-    cur.execute(f"CREATE TEMP TABLE bigdata_first ON COMMIT DROP AS "
+    cur.execute(f"CREATE TEMP TABLE bigdata_first ON COMMIT DROP AS "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
                 f"SELECT DISTINCT ON (ref) ref, line, idn, day, name FROM ({good}) g "
                 f"WHERE ref IN (SELECT ref FROM ({good}) h GROUP BY ref HAVING count(*) > 1) ORDER BY ref, line",
                 params)
@@ -410,7 +410,7 @@ def _first_line_wins(cur: Any, stage: str, rest: str, layout: Layout, params: di
         cur.execute("SET LOCAL enable_nestloop TO DEFAULT")
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(
-            f"WITH old AS (SELECT e.id, e.pensioner_id IS NOT NULL AS was FROM bigdata_first x "
+            f"WITH old AS (SELECT e.id, e.pensioner_id IS NOT NULL AS was FROM bigdata_first x "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
             f"  JOIN {_E} e ON e.source_id = %(src)s AND e.source_ref = x.ref WHERE e.batch_id = %(batch)s), "
             f"upd AS (UPDATE {_E} e SET id_number = x.idn, event_date = x.day, name = x.name, pensioner_id = p.id "
             f"  FROM bigdata_first x LEFT JOIN {_P} p ON p.id_number = x.idn, old "
@@ -453,7 +453,7 @@ def sql_verdicts(fields: list[tuple[str, str, str]], *, today: dt.date) -> list[
                         [(k, *row) for k, row in enumerate(fields)])
         idn, txt, ref = (id_normalized_sql("v.id_raw"), text_normalized_sql("v.date_raw"), "btrim(v.ref_raw, %(ws)s)")
         cur.execute(
-            f"SELECT y.idn, y.day, {row_reason_sql('y.idn', 'y.txt', 'y.ref', 'y.day')} FROM ("
+            f"SELECT y.idn, y.day, {row_reason_sql('y.idn', 'y.txt', 'y.ref', 'y.day')} FROM ("  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
             f"  SELECT x.k, x.idn, x.txt, x.ref, {date_parsed_sql('x.txt')} AS day FROM ("
             f"    SELECT v.k, {idn} AS idn, {txt} AS txt, {ref} AS ref FROM bigdata_verdicts v) x) y ORDER BY y.k",
             params)

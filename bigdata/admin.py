@@ -17,6 +17,7 @@ from certification.services import audit_log
 
 from .models import Evidence, EvidenceBatch, EvidenceSource, FraudAlert, MatchingRun, PartnerToken
 from .services import feed_upload, partner_token_create, partner_token_issue_key
+from .tasks import process_batch
 
 
 @admin.register(EvidenceSource)
@@ -61,8 +62,6 @@ class EvidenceBatchAdmin(AuditedModelAdmin):
     @admin.action(description="重新排队导入（失败或中断的批次）")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[EvidenceBatch]) -> None:
         from django.db import transaction
-
-        from .tasks import process_batch
 
         ids = list(queryset.filter(status__in=["failed", "processing"]).exclude(file="").values_list("pk", flat=True))
         EvidenceBatch.objects.filter(pk__in=ids).update(status=EvidenceBatch.Status.PENDING, failure="")

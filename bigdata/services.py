@@ -24,12 +24,13 @@ from django.utils import timezone
 from certification import rules
 from certification.models import Pensioner, User
 from certification.private_files import open_private, private_dir
+from certification.services import audit_log
 from certification.spreadsheets import csv_writer
 
 from . import parsing, pgimport
 from .locks import evidence_write_lock_shared
 from .matching import set_local_work_mem
-from .models import Evidence, EvidenceBatch, EvidenceSource, PartnerToken
+from .models import Evidence, EvidenceBatch, EvidenceSource, FraudAlert, PartnerToken
 
 logger = logging.getLogger(__name__)
 
@@ -410,10 +411,6 @@ def batch_process(*, batch_id: int) -> ImportResult | None:
 @transaction.atomic
 def fraud_alert_close(*, alert: Any, actor: User, note: str = "") -> bool:
     """Staff have looked into a fraud alert. Conditional update: closing twice is a no-op."""
-    from certification.services import audit_log
-
-    from .models import FraudAlert
-
     closed = FraudAlert.objects.filter(pk=alert.pk, state=FraudAlert.State.OPEN).update(state=FraudAlert.State.CLOSED)
     if closed:
         audit_log(actor=actor, action="fraud_alert_close", pensioner=alert.pensioner, alert=alert.pk, note=note)

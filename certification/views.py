@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from bigdata.selectors import source_labels
+
 from . import idnumber, rules
 from .access import admin_required, pensioner_required, relative_required, staff_required
 from .accounts.addresses import client_address
@@ -197,10 +199,6 @@ def pensioner_home(request: HttpRequest) -> HttpResponse:
 
 
 def _source_labels() -> dict[str, str]:
-    try:
-        from bigdata.selectors import source_labels
-    except ImportError:  # the big-data app adds its registry
-        return {}
     return source_labels()
 
 

@@ -21,6 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from certification import names
+from certification.models import Certification, Pensioner
+from certification.services import pensioner_set_phone_invalid
 
 from . import quiet, texts
 from .models import Message
@@ -87,8 +89,6 @@ def _kick(message_id: int | None = None) -> None:
 def _phone_invalid(pensioner_id: int | None, phone: str) -> bool:
     if pensioner_id is None:
         return False
-    from certification.models import Pensioner
-
     return Pensioner.objects.filter(pk=pensioner_id, phone=phone, phone_invalid=True).exists()
 
 
@@ -214,9 +214,6 @@ def _record_failure(msg: Message, exc: TransportError, now: dt.datetime) -> str:
     if final:
         _forget_code(msg)
     if exc.invalid_recipient and msg.pensioner_id is not None:
-        from certification.models import Pensioner
-        from certification.services import pensioner_set_phone_invalid
-
         # Only the pensioner's own number: a rejected relative's number says nothing about it.
         if Pensioner.objects.filter(pk=msg.pensioner_id, phone=msg.recipient).exists():
             pensioner_set_phone_invalid(pensioner_id=msg.pensioner_id, invalid=True,
@@ -263,8 +260,6 @@ def notify_proxy_certification(*, certification_id: int) -> None:
     Idempotent on the certification id: the face flow may call this and the nightly
     scheduler may see the same row; one SMS either way.
     """
-    from certification.models import Certification
-
     cert = Certification.objects.select_related("pensioner", "helper").get(pk=certification_id)
     p = cert.pensioner
     helper = cert.helper

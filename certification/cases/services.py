@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bigdata.models import DeathRecord, FraudAlert
+from certification import idnumber
 from certification import rules as core_rules
 from certification.lookups import LookupLimited as SharedLookupLimited
 from certification.lookups import lookup_count
@@ -81,8 +82,6 @@ def appeal_target_find(*, helper: User, id_number: str, name: str, today: dt.dat
     distinct people in the window, the people they already helped included. Unlike the
     face check, a deceased person can be found: "I am alive" is the point.
     """
-    from certification import idnumber
-
     today = today or core_rules.today_local()
     raw = (id_number or "").strip()
     name = (name or "").strip()

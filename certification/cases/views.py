@@ -19,6 +19,7 @@ from certification import rules as core_rules
 from certification.access import pensioner_required, relative_required, staff_required
 from certification.models import Pensioner
 from certification.selectors import pensioner_for_staff
+from certification.two_person import second_person_allowed
 
 from . import exports, selectors, services
 from .forms import (
@@ -160,8 +161,6 @@ def revocation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             _refused(request, exc)
         else:
             return redirect("cases:revocation", pk=rev.pk)
-    from certification.two_person import second_person_allowed
-
     return render(request, "cases/revocation.html", {
         "rev": rev, "p": rev.pensioner, "form": form, "pensioner_url": staff_pensioner_url(rev.pensioner),
         "can_decide": second_person_allowed(recorded_by_id=rev.recorded_by_id, confirmer=request.user,

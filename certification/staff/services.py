@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification import idnumber, rules
+from certification.lookups import lookup_count
 from certification.models import Pensioner, Role, User
 from certification.rules import Status
 from certification.services import (
@@ -26,6 +27,7 @@ from certification.services import (
     pensioner_mark_deceased,
     pensioner_set_phone_invalid,
 )
+from certification.spreadsheets import xlsx_filter, xlsx_layout, xlsx_row
 from certification.two_person import second_person_check
 from notifications.models import Message
 from notifications.services import outbox_enqueue
@@ -40,6 +42,7 @@ from .models import (
     QueueState,
     VisitReason,
 )
+from .selectors import queue_rows
 
 # Home-visit requests one account may file per 24 hours (a relative may help a few people).
 REQUESTS_PER_DAY = 3
@@ -278,10 +281,6 @@ def queue_export_xlsx(*, user: User, pensioners: Iterable[Pensioner], today: dt.
     """The current filtered queue as .xlsx (write-only workbook: constant memory)."""
     from openpyxl import Workbook
 
-    from certification.spreadsheets import xlsx_filter, xlsx_layout, xlsx_row
-
-    from .selectors import queue_rows
-
     unmask = user.has_perm("certification.unmask_pii")
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("提醒名单")
@@ -336,8 +335,6 @@ def visit_request_target_find(*, helper: User, id_number: str, name: str,
     Raises LookupLimited (over the hourly limits) or ActionError (the uniform answer, the people cap).
     """
     from django.conf import settings
-
-    from certification.lookups import lookup_count
 
     today = today or rules.today_local()
     lookup_count(helper_id=helper.pk, id_number=id_number)

@@ -61,7 +61,12 @@ MOUTH_OPEN_MIN = 0.26
 MOUTH_OPEN_DELTA = 0.15
 MIN_DISTINCT_FRAMES = 3  # the same frame repeated is a still picture
 
-PROMPTS = ("turn_left", "turn_right", "open_mouth")
+# The kinds the server issues. open_mouth is still measured (evaluate_liveness accepts it, as DESIGN §4's
+# example does) but no longer issued: at 5 fps the mouth rise of a real answer (+0.05 to +0.24 over the
+# person's own median before the prompt) overlaps what a moved print's landmarks give (+0.03 to +0.28),
+# and an absolute threshold that passes the living also passes talking (docs/faces.md, H4b).
+PROMPTS = ("turn_left", "turn_right")
+KINDS = PROMPTS + ("open_mouth",)  # what a prompt may say in evaluate_liveness manifests
 SPURIOUS_FACE_AREA = 0.2  # a second box under 1/5 of the largest box's area is a hand or a pattern, not a person
 PHASH_MATCH_BITS = 4  # re-encoded/resized/brightened frames are 0-4 bits from their original; frames 66 ms apart median 6
 REPLAY_SHARE = 0.5  # a sequence half of whose frames repeat one earlier sequence's frames is a replay
@@ -327,14 +332,20 @@ def liveness(prompts: Sequence[Prompt], poses: Sequence[Pose | None], arrived_ms
              ) -> tuple[bool, list[int | None]]:
     """Each prompt's motion must show in a frame that arrived after the prompt was issued, within
     PROMPT_RESPONSE_MS of it, and after the frame that showed the previous prompt (frames are in
-    arrival order). A motion made before its prompt was issued counts for nothing. And a clear
-    motion of a kind that was not asked for (the third kind) fails the attempt: a recording that
-    plays every motion in turn would otherwise answer any schedule."""
+    arrival order). A motion made before its prompt was issued counts for nothing, and a motion
+    counts once (the same kind asked twice needs the head back in between). And a clear motion of a
+    kind that was not asked for (the other turn, when both prompts ask for the same one) fails the
+    attempt: a recording that plays every motion in turn would otherwise answer any schedule."""
     after = -1
     seen: list[int | None] = []
     for prompt in prompts:
-        hits = [i for i in _event_frames(prompt.kind, poses)
-                if i > after and prompt.issued_ms < arrived_ms[i] <= prompt.issued_ms + PROMPT_RESPONSE_MS]
+        shown = set(_event_frames(prompt.kind, poses))
+        # A motion counts once: the same kind asked twice needs the head to come back in between,
+        # so a head held turned answers one prompt, not two.
+        back = [j for j in range(max(after, 0), len(poses)) if poses[j] is not None and j not in shown]
+        hits = [i for i in sorted(shown)
+                if i > after and back and back[0] < i
+                and prompt.issued_ms < arrived_ms[i] <= prompt.issued_ms + PROMPT_RESPONSE_MS]
         if not hits:
             return False, seen + [None] * (len(prompts) - len(seen))
         after = hits[0]

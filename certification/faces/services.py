@@ -288,15 +288,17 @@ def consent_for_today(*, user: User, pensioner: Pensioner | None = None, mode: s
 # ---- sessions and attempts ---------------------------------------------------------------
 
 def schedule_pick() -> tuple[list[dict[str, Any]], int]:
-    """The server's challenge: 2 different prompts in random order, each issued at a random moment.
+    """The server's challenge: 2 prompts, each a head turn to a side drawn at random (4 schedules:
+    left-left, left-right, right-left, right-right), each issued at a random moment.
 
     Two prompts, not more: each one costs an old person about 4-5 s and a try when it fails,
     and a recording is stopped mostly by the random moments and the replay memory (docs/faces.md).
+    open_mouth is not issued: at 5 fps it could not be told from talking or a moved print (H4b).
     First prompt 1.0-3.0 s after the start, the next 4.0-5.5 s later (the 4-s response window
     plus time to settle); capture ends 4.5 s after the last prompt. Tests pin this to a clip.
     """
     rng = secrets.SystemRandom()
-    kinds = rng.sample(engine.PROMPTS, 2)
+    kinds = [rng.choice(engine.PROMPTS) for _ in range(2)]
     at = rng.randrange(1000, 3001, 100)
     schedule = []
     for kind in kinds:

@@ -71,9 +71,10 @@ def relative_user(db):  # type: ignore[no-untyped-def]
 
 
 # The clip's honest schedule: the 12 committed frames sent one every 200 ms show a turn to the right
-# at frames 3-5 (0079-0083) and a wide-open mouth at frame 9 (0111). Production draws the kinds, the
-# order and the moments at random (services.schedule_pick); a recording can only meet its own.
-CLIP_SCHEDULE = [{"kind": "turn_right", "at_ms": 300}, {"kind": "open_mouth", "at_ms": 1300}]
+# at frames 3-5 (0079-0083), the head back at the front, and a second turn to the right at frame 11
+# (0117). Production draws the sides and the moments at random (services.schedule_pick); a recording
+# can only meet its own.
+CLIP_SCHEDULE = [{"kind": "turn_right", "at_ms": 300}, {"kind": "turn_right", "at_ms": 1300}]
 CLIP_STEP_MS = 200
 
 

@@ -86,3 +86,24 @@ def test_a_recording_that_plays_every_motion_in_turn_fails_on_the_motion_nobody_
     # The same answers without the clear left turns pass; a slight sway to the left is not a turn.
     sway = engine.Pose(ear=0.35, yaw=0.16, mouth=0.1)
     assert engine.liveness(prompts, [p if p is not left else sway for p in cycling], arrived)[0] is True
+
+
+def test_the_same_turn_asked_twice_needs_the_head_back_in_between():
+    arrived = [0, 1000, 2000, 3000, 4000]
+    twice = [P("turn_right", 500), P("turn_right", 2500)]
+    assert engine.liveness(twice, [REST, RIGHT, REST, RIGHT, REST], arrived) == (True, [1, 3])
+    # A head turned once and held there answers the first prompt only.
+    assert engine.liveness(twice, [REST, RIGHT, RIGHT, RIGHT, RIGHT], arrived)[0] is False
+
+
+def test_a_recording_that_turns_both_ways_fails_a_one_sided_schedule_on_the_unasked_turn():
+    left = engine.Pose(ear=0.35, yaw=0.3, mouth=0.1)
+    both = [REST, left, REST, RIGHT, REST, left, REST, RIGHT, REST]
+    arrived = [i * 500 for i in range(len(both))]
+    assert engine.liveness([P("turn_right", 1000), P("turn_right", 3000)], both, arrived)[0] is False
+    assert engine.liveness([P("turn_left", 200), P("turn_right", 1000)], both, arrived)[0] is True
+
+
+def test_the_server_issues_only_head_turns():
+    assert set(engine.PROMPTS) == {"turn_left", "turn_right"}
+    assert "open_mouth" in engine.KINDS  # still measured for manifests that ask for it

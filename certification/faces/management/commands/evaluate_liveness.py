@@ -32,7 +32,7 @@ def _prompts(text: str, row: int) -> list[engine.Prompt]:
     out = []
     for part in (text or "").split(";"):
         kind, _, at = part.strip().partition("@")
-        if kind not in engine.PROMPTS or not at.strip().isdigit():
+        if kind not in engine.KINDS or not at.strip().isdigit():
             raise CommandError(f"第 {row} 行：动作写法不对（{part!r}），应为 turn_right@5;open_mouth@17")
         out.append(engine.Prompt(kind, int(at) * FRAME_MS))
     if len(out) < 2:

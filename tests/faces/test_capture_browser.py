@@ -3,11 +3,11 @@
 The camera is Chromium's fake capture device fed from a .y4m file that ffmpeg builds at
 test time from the committed clip frames (tests/fixtures/faces/clip/, 12 real frames of
 the hamilton clip in time order, played at 4 fps and looped by Chromium: one turn to the
-right (and one open mouth) every 3 s). The page opens a session, polls the server for the
+right and one open mouth every 3 s). The page opens a session, polls the server for the
 prompt of the moment, shows and speaks it, sends frames in chunks as it captures them and
 lands on the verdict page. The server's schedule is pinned to what the looping clip
-honestly answers: turn_right at 1.5 s and again at 6 s, each followed by a whole loop
-within the 4-s response window; production draws the sides and the moments at random.
+honestly answers: turn_right at 1.5 s and open_mouth at 6 s, each followed by a whole loop
+within the 4-s response window; production draws the kinds and the moments at random.
 A still-photo stream (one frame repeated) must end in "liveness not shown".
 
 Screenshots of every step go to $FACE_SCREENSHOTS (default: the test's tmp dir), 375 px wide.
@@ -79,7 +79,7 @@ def camera_page(chromium_path, live_server, client):  # type: ignore[no-untyped-
     pw.stop()
 
 
-BROWSER_SCHEDULE = [{"kind": "turn_right", "at_ms": 1500}, {"kind": "turn_right", "at_ms": 6000}]
+BROWSER_SCHEDULE = [{"kind": "turn_right", "at_ms": 1500}, {"kind": "open_mouth", "at_ms": 6000}]
 
 
 @pytest.fixture

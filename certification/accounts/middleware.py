@@ -1,7 +1,9 @@
-"""Staff and administrator sessions (DESIGN §7): 30 minutes idle, and the TOTP second factor.
+"""Sessions (DESIGN §7): an idle limit for everyone, and the TOTP second factor for staff.
 
-Runs after django_otp's OTPMiddleware (which sets `request.user.is_verified()`).
-Pensioners and relatives sign in by SMS code and are left alone here.
+Staff and administrators: STAFF_SESSION_IDLE_SECONDS (30 minutes) idle, then the second factor.
+Pensioners and relatives (SMS sign-in): PUBLIC_SESSION_IDLE_SECONDS idle; they are sent back
+to their own sign-in page with a plain message. Runs after django_otp's OTPMiddleware (which
+sets `request.user.is_verified()`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -23,6 +26,9 @@ from certification.models import Role
 LAST_SEEN = "staff_last_seen"
 # Write the session at most this often: the idle limit is then exact to within this.
 TOUCH_EVERY_SECONDS = 30
+IDLE_MESSAGE = "长时间未操作，为保护您的信息已退出登录，请重新登录"
+# Pensioners and relatives go back to their own SMS sign-in page, not the staff one.
+PUBLIC_LOGIN = {Role.PENSIONER: "certification:pensioner_login", Role.RELATIVE: "certification:relative_login"}
 EXEMPT_PREFIXES = ("/static/", "/i18n/", "/healthz", "/logout/", "/account/second-factor/")
 
 
@@ -37,20 +43,26 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if needs_second_factor(user):
-            refused = self._idle(request) or self._second_factor(request)
+            refused = self._idle(request, settings.STAFF_SESSION_IDLE_SECONDS) or self._second_factor(request)
+            if refused is not None:
+                return refused
+        elif user.is_authenticated and user.role in PUBLIC_LOGIN:
+            refused = self._idle(request, settings.PUBLIC_SESSION_IDLE_SECONDS, PUBLIC_LOGIN[user.role])
             if refused is not None:
                 return refused
         return self.get_response(request)
 
-    def _idle(self, request: HttpRequest) -> HttpResponse | None:
+    def _idle(self, request: HttpRequest, limit: int, login_name: str | None = None) -> HttpResponse | None:
         now = int(time.time())
         last = request.session.get(LAST_SEEN)
-        if last is not None and now - last > settings.STAFF_SESSION_IDLE_SECONDS:
+        if last is not None and now - last > limit:
             logout(request)
             if request.path.startswith("/api/"):
-                return JsonResponse({"code": "not_authenticated", "message": "长时间未操作，已退出登录，请重新登录"},
-                                    status=401)
-            return redirect_to_login(request.get_full_path())
+                return JsonResponse({"code": "not_authenticated", "message": IDLE_MESSAGE}, status=401)
+            if login_name is None:
+                return redirect_to_login(request.get_full_path())
+            messages.info(request, IDLE_MESSAGE)
+            return redirect(reverse(login_name))
         if last is None or not 0 <= now - last < TOUCH_EVERY_SECONDS:
             request.session[LAST_SEEN] = now
         return None

@@ -68,9 +68,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    # Staff/admin: 30 minutes idle, then the second factor (after OTPMiddleware).
-    "certification.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle limits for everyone, then staff's second factor (after OTPMiddleware; after
+    # MessageMiddleware so a pensioner signed out for idling is told why).
+    "certification.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # AxesMiddleware must be last (django-axes docs).
     "axes.middleware.AxesMiddleware",
@@ -145,6 +146,9 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 OTP_REQUIRED = env.bool("OTP_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "青岛养老金资格认证"
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+# Pensioners and relatives (SMS sign-in) too, often on a shared or borrowed phone (ASVS 3.3.2).
+# Longer than staff: an old person reads slowly. The face capture page's polling keeps it alive.
+PUBLIC_SESSION_IDLE_SECONDS = env.int("PUBLIC_SESSION_IDLE_SECONDS", default=60 * 60)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

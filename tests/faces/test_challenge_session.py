@@ -159,6 +159,7 @@ def test_agreeing_records_consent_and_the_consent_holds_for_the_day(client, pens
             assert client.post("/api/v1/faces/sessions/", {"consent_id": consent.pk},
                                content_type="application/json").status_code == 201
         clock.move_to(dt.datetime(2026, 11, 21, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+        client.force_login(pensioner_user)  # the idle limit ended the session overnight: sign in again
         assert client.get(f"/face/capture/{consent.pk}/")["Location"] == "/face/"  # the next day: ask again
         r = client.post("/api/v1/faces/sessions/", {"consent_id": consent.pk}, content_type="application/json")
         assert (r.status_code, r.json()["code"]) == (400, "no_consent")

@@ -16,9 +16,12 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 # Embedded defaults: SQLite under var/, eager Celery, console SMS (sign-in codes print here).
+# umask 077: the SQLite file and the demo accounts file hold personal data (owner-only, DESIGN §7).
 demo: install
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --pensioners $(DEMO_PENSIONERS) --seed 1 > var/demo_accounts.json
+	umask 077 && env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
+	chmod 600 var/portal.sqlite3
+	umask 077 && env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --pensioners $(DEMO_PENSIONERS) --seed 1 > var/demo_accounts.json
+	chmod 600 var/demo_accounts.json
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py run_nightly | tail -n 1
 	@$(PY) scripts/print_accounts.py var/demo_accounts.json
 	@echo "(also in var/demo_accounts.json)"

@@ -320,6 +320,10 @@ class Overpayment(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     opened_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # A recovered case whose death was revoked (issue 10): the amount to pay back, set by
+    # the writer, and the roster month whose closing paid it (certification.ledger).
+    refund = models.DecimalField("应退还金额", max_digits=12, decimal_places=2, default=0)
+    refunded_in = models.DateField("退还所在花名册月份", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "多发待追回"
@@ -357,6 +361,8 @@ class LedgerEntry(models.Model):
         BACK_PAY = "back_pay", _("恢复补发")
         SUSPENDED = "suspended", _("暂停发放")
         OVERPAYMENT = "overpayment", _("多发追回")
+        # An overpayment already recovered, paid back after its death was revoked (issue 10).
+        REFUND = "refund", _("退还已追回款")
 
     PAID_KINDS = (Kind.PAY, Kind.BACK_PAY)
 
@@ -374,6 +380,8 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(fields=["pensioner", "month"], condition=Q(kind__in=["pay", "back_pay"]),
                                     name="ledger_paid_once_per_person_month"),
             models.UniqueConstraint(fields=["roster_month", "kind", "pensioner", "month"], name="ledger_row_once"),
+            # A recovered overpayment is paid back once (a person has one overpayment case).
+            models.UniqueConstraint(fields=["pensioner"], condition=Q(kind="refund"), name="ledger_refund_once"),
         ]
 
     def __str__(self) -> str:

@@ -164,8 +164,8 @@ def main() -> None:
     with connection.cursor() as cur:
         # Overpayments for the dead paid past their death month (rules.overpaid_months), set-based.
         cur.execute(
-            "INSERT INTO certification_overpayment (pensioner_id, death_date, months, total, state, opened_on, created_at) "
-            "SELECT id, death_date, '[]'::jsonb, monthly_amount * 2, 'open', %s, now() FROM certification_pensioner "
+            "INSERT INTO certification_overpayment (pensioner_id, death_date, months, total, state, opened_on, created_at, "
+            "refund) SELECT id, death_date, '[]'::jsonb, monthly_amount * 2, 'open', %s, now(), 0 FROM certification_pensioner "
             "WHERE death_date IS NOT NULL AND id %% 2 = 0", [today])
         # Only the tables filled here: a freshly ANALYZEd *empty* bigdata_evidence makes the
         # planner pick a nested-loop anti-join for the first big import (see docs/reliability.md).

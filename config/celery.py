@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 # Fail closed (DESIGN §7): a worker started without DJANGO_SETTINGS_MODULE gets the production
 # settings (which refuse to start without their secrets), never the debug ones.
@@ -11,3 +11,24 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Face checks run on their own queue so web workers and the default queue are not held.
 app.autodiscover_tasks(["certification.faces"], force=False)
+
+# Pages publish once (apply_async(retry=False)). Without max_retries, kombu opens a refused
+# broker connection with one retry after interval_start (2 s), so a page that enqueues two
+# tasks took 4 s when Redis refused; with 0 it raises at once and the work waits in the
+# outbox (docs/reliability.md, drill 10). Workers and beat keep kombu's reconnecting.
+PAGE_TRANSPORT_OPTIONS = {"max_retries": 0}
+
+
+@app.on_after_configure.connect
+def _pages_publish_once(sender: Celery, **_: object) -> None:
+    sender.conf.broker_transport_options = {**(sender.conf.broker_transport_options or {}),
+                                            **PAGE_TRANSPORT_OPTIONS}
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _services_reconnect(sender: object = None, **_: object) -> None:
+    opts = dict(app.conf.broker_transport_options or {})
+    for key in PAGE_TRANSPORT_OPTIONS:
+        opts.pop(key, None)
+    app.conf.broker_transport_options = opts

@@ -1,14 +1,24 @@
 """Shared helpers for the reliability drills (scripts/drills/drill*.py).
 
-Every drill uses its OWN PostgreSQL database (portal_h8_drill*), its own ports
-(8109, 63xx) and, where it stops a service, a PRIVATE instance of it (redis-server on
-6389, PostgreSQL clusters on 5439 and 5449): the machine's shared services are never
-stopped or restarted.
+Every drill uses its OWN PostgreSQL database (portal_h4_drill*), Redis db 4, its own
+ports (8140-8149) and, where it stops a service, a PRIVATE instance of it (redis-server
+on 8140, a never-answering listener on 8141, web on 8142, PostgreSQL clusters on 8143
+and 8144): the machine's shared services are never stopped or restarted.
+
+Processes: every process a drill starts goes through `start()` (its own process group,
+recorded in var/drills/pids/ with the drill's PID) and is killed, group and all, when
+the drill ends however it ends (return, exception, SIGTERM from run_all's timeout,
+SIGINT, SIGHUP). A drill starts clean (`start_clean()`): process groups recorded by a
+drill that is no longer alive are killed, and so is any process whose environment
+points a broker at one of OUR private ports (a leftover Celery worker would otherwise
+take the next drill's tasks). Nothing is ever matched by name; other people's
+processes are never touched.
 """
 # ruff: noqa: S603, S607, S608, S311 - an ops script: fixed commands, our own table names, test data
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -16,6 +26,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,9 +36,14 @@ ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
 BIN = ROOT / ".venv" / "bin"
 PG = os.environ.get("DRILL_PG", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("DRILL_REDIS", "redis://127.0.0.1:6379/9")
+REDIS = os.environ.get("DRILL_REDIS", "redis://127.0.0.1:6379/4")
 WORK = ROOT / "var" / "drills"
 WORK.mkdir(parents=True, exist_ok=True)
+PIDS = WORK / "pids"
+PIDS.mkdir(exist_ok=True)
+# H4's ports: a private redis-server, the never-answering listener, web, two PG clusters.
+PORT_REDIS, PORT_HOLE, PORT_WEB, PORT_PG5, PORT_PG9 = 8140, 8141, 8142, 8143, 8144
+OWN_PORTS = range(8140, 8150)
 
 
 def log(msg: str) -> None:
@@ -118,24 +134,136 @@ def table_counts(database_url: str, tables: list[str]) -> dict[str, int]:
     return {t: query(database_url, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
 
-def start(cmd: list[str], logfile: Path, env: dict[str, str]) -> subprocess.Popen:
-    fh = logfile.open("ab")
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+_STARTED: list[subprocess.Popen] = []
+
+
+def start(cmd: list[str], logfile: Path | None, env: dict[str, str], **kw: object) -> subprocess.Popen:
+    """Start a process in a new process group that this drill owns and kills on exit."""
+    out = logfile.open("ab") if logfile else kw.pop("stdout", None)
+    kw.setdefault("stderr", subprocess.STDOUT if logfile else None)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, start_new_session=True, **kw)  # type: ignore[call-overload]
+    _STARTED.append(proc)
+    (PIDS / str(proc.pid)).write_text(json.dumps({"owner": os.getpid(), "cmd": cmd[:3]}))
+    return proc
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-    """Stop one process group this drill started (never anything by name)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(timeout=timeout)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+    """Stop one process group this drill started (never anything by name), children included.
+
+    The group is signalled even when its leader is already gone: a Celery worker's main
+    process killed by a drill leaves its pool child in the group.
+    """
+    if proc.poll() is None:
+        _killpg(proc.pid, sig)
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
             pass
+    _killpg(proc.pid, signal.SIGKILL)
+    try:
         proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    (PIDS / str(proc.pid)).unlink(missing_ok=True)
+
+
+def stop_all() -> None:
+    """Kill every process group this drill started (atexit and the signal handlers)."""
+    while _STARTED:
+        stop(_STARTED.pop(), timeout=10)
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds the drill's `finally` blocks, then atexit
+
+
+atexit.register(stop_all)
+if threading.current_thread() is threading.main_thread():
+    for _sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(_sig) in (signal.SIG_DFL, None):
+            signal.signal(_sig, _on_signal)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(x.split("=", 1) for x in raw.decode(errors="replace").split("\0") if "=" in x)
+
+
+def start_clean() -> list[int]:
+    """Kill what earlier drills of OURS left behind; returns the PIDs killed.
+
+    1. Process groups recorded in var/drills/pids/ whose owner (the drill that started
+       them) is no longer alive.
+    2. Any process whose CELERY_BROKER_URL / REDIS_URL points at one of our own private
+       ports (8140-8149), not started by a live drill: a worker left by a killed drill.
+    3. A private redis-server still answering on our Redis port: shut down.
+    """
+    killed: list[int] = []
+    live_groups: set[int] = set()
+    for f in PIDS.iterdir():
+        try:
+            owner = json.loads(f.read_text())["owner"]
+        except (OSError, ValueError, KeyError):
+            owner = 0
+        pid = int(f.name)
+        if owner and owner != os.getpid() and _alive(owner):
+            live_groups.add(pid)
+            continue
+        if _alive(pid):
+            _killpg(pid, signal.SIGKILL)
+            killed.append(pid)
+        f.unlink(missing_ok=True)
+    ours = tuple(f"redis://127.0.0.1:{p}/" for p in OWN_PORTS)
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        pid = int(d.name)
+        try:
+            if os.getpgid(pid) in live_groups:
+                continue
+        except ProcessLookupError:
+            continue
+        env = _environ(pid)
+        if any(env.get(k, "").startswith(ours) for k in ("CELERY_BROKER_URL", "REDIS_URL")):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except (ProcessLookupError, PermissionError):
+                pass
+    if not live_groups:
+        redis_stop(PORT_REDIS)
+    if killed:
+        log(f"start clean: killed leftovers of earlier drills {killed}")
+    return killed
+
+
+def wait_stopped(proc: subprocess.Popen, timeout: float) -> int | None:
+    """Wait at most `timeout` s for a process to end; SIGKILL its group if it did not."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(proc, signal.SIGKILL)
+        return None
 
 
 def secret_key() -> str:
@@ -212,28 +340,60 @@ while time.monotonic() < end:  # bounded: gone after its lifetime even if the dr
 
 def blackhole_start(port: int, lifetime: float = 600) -> subprocess.Popen:
     """A loopback listener that accepts connections and never answers: a Redis host that is gone."""
-    proc = subprocess.Popen([PY, "-c", BLACKHOLE, str(port), str(lifetime)], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = start([PY, "-c", BLACKHOLE, str(port), str(lifetime)], None, dict(os.environ), stdout=subprocess.PIPE,
+                 text=True)
     assert proc.stdout is not None
     proc.stdout.readline()
     return proc
 
 
+_REDIS: dict[int, subprocess.Popen] = {}
+
+
+def _redis_pid(port: int) -> int | None:
+    out = subprocess.run(["redis-cli", "-p", str(port), "info", "server"], capture_output=True, text=True,
+                         timeout=10).stdout
+    for line in out.splitlines():
+        if line.startswith("process_id:"):
+            return int(line.split(":")[1])
+    return None
+
+
 def redis_start(port: int) -> None:
-    """A private redis-server on `port` (no persistence); the shared 6379 is never touched."""
-    subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--pidfile", str(WORK / f"redis{port}.pid"),
-                    "--logfile", str(WORK / f"redis{port}.log")], check=True)
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+    """A private redis-server on `port` (no persistence, in this drill's own process group); the
+    shared 6379 is never touched. One left on the port by an earlier drill is shut down first,
+    so a drill never reuses an earlier run's queues."""
+    redis_stop(port)
+    proc = start(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                  "--logfile", str(WORK / f"redis{port}.log")], None, dict(os.environ), stdout=subprocess.DEVNULL)
+    _REDIS[port] = proc
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"private redis on {port} exited: {(WORK / f'redis{port}.log').read_text()[-2000:]}")
+        if _redis_pid(port) == proc.pid:
             return
         time.sleep(0.1)
-    raise RuntimeError(f"private redis on {port} did not start")
+    stop(proc)
+    raise RuntimeError(f"private redis on {port} did not start in 30 s")
 
 
 def redis_stop(port: int) -> None:
-    """Shut down the private redis-server this drill started on `port` (by its port, never by name)."""
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
+    """Shut down the private redis-server on `port` (one of ours: by its port, never by name) and
+    wait, at most 30 s, until nothing answers there."""
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=10)
+    proc = _REDIS.pop(port, None)
+    if proc is not None:
+        wait_stopped(proc, 20)
+        (PIDS / str(proc.pid)).unlink(missing_ok=True)
+    deadline = time.monotonic() + 30
+    while _redis_pid(port) is not None and time.monotonic() < deadline:
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=10)
+        time.sleep(0.2)
+
+
+# Generous but finite: a worker's start-up (Django + autodiscovery) took 20-40 s at a load of 12.
+WORKER_READY_SECONDS = 180
 
 
 def worker_start(env: dict[str, str], logfile: Path, *, queues: str = "default", name: str = "drill",
@@ -243,14 +403,16 @@ def worker_start(env: dict[str, str], logfile: Path, *, queues: str = "default",
     proc = start([str(BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h", "--pool", pool,
                   "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
                  logfile, env)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + WORKER_READY_SECONDS
     while time.monotonic() < deadline:
         if "ready." in logfile.read_text(errors="replace"):
             return proc
         if proc.poll() is not None:
+            stop(proc)
             raise RuntimeError(logfile.read_text(errors="replace")[-3000:])
-        time.sleep(0.3)
-    raise RuntimeError("worker not ready in 90 s")
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError(f"worker not ready in {WORKER_READY_SECONDS} s")
 
 
 def wait_for(predicate, *, timeout: float, every: float = 0.5, what: str = "condition"):  # type: ignore[no-untyped-def]

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 
 from common import (
     MATCH_TABLES,
     PY,
-    ROOT,
     WORK,
     db_url,
     drop_db,
@@ -33,6 +31,9 @@ from common import (
     query,
     recreate_db,
     result,
+    start,
+    start_clean,
+    stop,
     table_counts,
 )
 
@@ -59,16 +60,14 @@ def run_drill(base: str, *, pensioners: int = 200_000, evidence: int = 300_000, 
         before = pensioner_checksum(url)
 
         log("drill: run_matching, SIGKILL at ~40% of the matching's own time after its run row appears")
-        with (WORK / f"{base}-killed.log").open("wb") as out:
-            proc = subprocess.Popen([PY, "manage.py", "run_matching", "--today", DAY], cwd=ROOT,
-                                    env=env_for(url, **extra), stdout=out, stderr=subprocess.STDOUT)
-            deadline = time.monotonic() + max(120, control_seconds * 5)
-            while proc.poll() is None and not _run_started(url) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(max(0.2, float(control_json.get("seconds", control_seconds)) * 0.4))
-            killed_running = proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+        proc = start([PY, "manage.py", "run_matching", "--today", DAY], WORK / f"{base}-killed.log",
+                     env_for(url, **extra))
+        deadline = time.monotonic() + max(120, control_seconds * 5)
+        while proc.poll() is None and not _run_started(url) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(max(0.2, float(control_json.get("seconds", control_seconds)) * 0.4))
+        killed_running = proc.poll() is None
+        stop(proc, signal.SIGKILL)
         after_kill = pensioner_checksum(url)
         # The killed client's PostgreSQL backend finishes its current statement before it
         # notices the dead socket; until then it holds the advisory run lock and a rerun
@@ -94,8 +93,9 @@ def run_drill(base: str, *, pensioners: int = 200_000, evidence: int = 300_000, 
 
 
 def main() -> None:
+    start_clean()
     n = int(os.environ.get("DRILL1_PENSIONERS", "200000"))
-    figures = run_drill("portal_h8_drill1", pensioners=n, evidence=n * 3 // 2)
+    figures = run_drill("portal_h4_drill1", pensioners=n, evidence=n * 3 // 2)
     result("drill1_matching_killed", figures.pop("passed"), pensioners=n, **figures)
 
 

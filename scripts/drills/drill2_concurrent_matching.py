@@ -18,7 +18,6 @@ import subprocess
 from common import (
     MATCH_TABLES,
     PY,
-    ROOT,
     db_url,
     drop_db,
     env_for,
@@ -28,6 +27,8 @@ from common import (
     prepare_matching_db,
     recreate_db,
     result,
+    start,
+    start_clean,
     table_counts,
 )
 
@@ -35,16 +36,17 @@ DAY = "2026-11-21"
 
 
 def main() -> None:
+    start_clean()
     n = int(os.environ.get("DRILL2_PENSIONERS", "200000"))
-    url = prepare_matching_db("portal_h8_drill2", n, n * 3 // 2)
-    recreate_db("portal_h8_drill2_ctl", template="portal_h8_drill2")
-    ctl = db_url("portal_h8_drill2_ctl")
+    url = prepare_matching_db("portal_h4_drill2", n, n * 3 // 2)
+    recreate_db("portal_h4_drill2_ctl", template="portal_h4_drill2")
+    ctl = db_url("portal_h4_drill2_ctl")
     try:
         manage(ctl, "run_matching", "--today", DAY)
         control = {"checksum": pensioner_checksum(ctl), **table_counts(ctl, MATCH_TABLES)}
         log("two runs at once")
-        procs = [subprocess.Popen([PY, "manage.py", "run_matching", "--today", DAY], cwd=ROOT, env=env_for(url),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        procs = [start([PY, "manage.py", "run_matching", "--today", DAY], None, env_for(url),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outs = [p.communicate(timeout=1800) for p in procs]
         codes = [p.returncode for p in procs]
         last = [json.loads(o.strip().splitlines()[-1]) if o.strip() else {} for o, _ in outs]
@@ -57,7 +59,7 @@ def main() -> None:
         )
         result("drill2_concurrent_matching", passed, exit_codes=codes, outputs=last, control=control, drilled=drilled)
     finally:
-        drop_db("portal_h8_drill2_ctl")
+        drop_db("portal_h4_drill2_ctl")
 
 
 if __name__ == "__main__":

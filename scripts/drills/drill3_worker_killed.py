@@ -11,7 +11,7 @@ compares with a control night on a copy of the same database (CREATE DATABASE â€
 TEMPLATE), run by a real worker without interference.
 
 Population: prepare_matching_db (pensioners plus imported, not yet matched hospital
-and death feeds). Night 2027-01-15. Broker: a PRIVATE redis-server (6389), one
+and death feeds). Night 2027-01-15. Broker: a PRIVATE redis-server (8140), one
 prefork worker (concurrency 1) on a queue of its own. Chunks hold their transaction
 open BIGDATA_CHUNK_PAUSE_SECONDS (1 s) so that "during a chunk" is a real window.
 
@@ -39,6 +39,7 @@ import subprocess
 import time
 
 from common import (
+    PORT_REDIS,
     PY,
     ROOT,
     WORK,
@@ -53,6 +54,7 @@ from common import (
     redis_start,
     redis_stop,
     result,
+    start_clean,
     stop,
     table_counts,
     wait_for,
@@ -62,7 +64,7 @@ from common import (
 N = int(os.environ.get("DRILL3_PENSIONERS", "200000"))
 EVIDENCE = int(os.environ.get("DRILL3_EVIDENCE", str(N * 3 // 2)))
 DAY = "2027-01-15"
-REDIS_PORT = 6389
+REDIS_PORT = PORT_REDIS
 QUEUE = "drill3"
 VISIBILITY = 20
 PAUSE = "1"
@@ -204,8 +206,9 @@ def run_drill(base: str, *, pensioners: int, evidence: int, chunk_size: int,
 
 
 def main() -> None:
+    start_clean()
     chunk = max(1000, N // 5)
-    out = run_drill("portal_h8_drill3", pensioners=N, evidence=EVIDENCE, chunk_size=chunk)
+    out = run_drill("portal_h4_drill3", pensioners=N, evidence=EVIDENCE, chunk_size=chunk)
     result("drill3_worker_killed", out.pop("passed"), pensioners=N, evidence=EVIDENCE, chunk_size=chunk,
            visibility_timeout=VISIBILITY, **out)
 

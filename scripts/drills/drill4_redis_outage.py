@@ -1,6 +1,6 @@
 """Drill 4: stop Redis during reminder sending, restart it: nothing lost, nothing doubled.
 
-A PRIVATE redis-server on port 6389 is the broker (the shared Redis is never
+A PRIVATE redis-server on port 8140 is the broker (the shared Redis is never
 stopped). 30,000 pensioners; the nightly job for a day when ~5,000 enter warning or
 are suspended writes that many outbox rows and kicks a send task for each. Two
 Celery workers send them through the file SMS transport while the drill plays
@@ -23,6 +23,7 @@ from collections import Counter
 
 from common import (
     BIN,
+    PORT_REDIS,
     PY,
     WORK,
     db_url,
@@ -36,12 +37,13 @@ from common import (
     redis_stop,
     result,
     start,
+    start_clean,
     stop,
 )
 
 N = int(os.environ.get("DRILL4_PENSIONERS", "30000"))
 DAY = "2027-01-15"
-PORT = 6389
+PORT = PORT_REDIS
 
 
 BEAT = """
@@ -128,7 +130,8 @@ def run_drill(url: str, *, sms, pensioners: int) -> dict:  # type: ignore[no-unt
 
 
 def main() -> None:
-    name = "portal_h8_drill4"
+    start_clean()
+    name = "portal_h4_drill4"
     url = db_url(name)
     recreate_db(name)
     log(f"populate {N}")

@@ -1,9 +1,9 @@
 """Drill 5: restart PostgreSQL while the web serves; after it is back, no 500.
 
-A PRIVATE PostgreSQL cluster (initdb in var/drills/pg5, port 5439, run as the
+A PRIVATE PostgreSQL cluster (initdb in var/drills/pg5, port 8143, run as the
 `postgres` OS user when we are root) so the shared cluster is never touched.
 gunicorn runs config.settings.production (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS) on
-port 8109. A load loop hits /healthz and an API page that reads the database at
+port 8142. A load loop hits /healthz and an API page that reads the database at
 ~20 req/s for 40 s; at 10 s the cluster is restarted with `pg_ctl restart -m fast`.
 
     .venv/bin/python scripts/drills/drill5_postgres_restart.py
@@ -20,11 +20,26 @@ import time
 from collections import Counter
 
 import requests
-from common import BIN, PY, REDIS, ROOT, WORK, log, manage, result, secret_key, start, stop
+from common import (
+    BIN,
+    PORT_PG5,
+    PORT_WEB,
+    PY,
+    REDIS,
+    ROOT,
+    WORK,
+    log,
+    manage,
+    result,
+    secret_key,
+    start,
+    start_clean,
+    stop,
+)
 
 PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
-PORT = 5439
-WEB = 8109  # H8's port
+PORT = PORT_PG5
+WEB = PORT_WEB  # H4's port
 DATA = WORK / "pg5"
 URL = f"postgres://postgres@127.0.0.1:{PORT}/portal"
 
@@ -38,6 +53,7 @@ def pg_ctl(*args: str) -> None:
 
 
 def main() -> None:
+    start_clean()
     if DATA.exists():
         try:
             pg_ctl("stop", "-m", "immediate")

@@ -22,7 +22,7 @@ import datetime as dt
 import random
 import sys
 
-from common import WORK, db_url, log, manage, populate, query, recreate_db, result
+from common import WORK, db_url, log, manage, populate, query, recreate_db, result, start_clean
 
 sys.path.insert(0, str(WORK.parents[1]))
 from certification import idnumber  # noqa: E402
@@ -49,7 +49,8 @@ def bad_row(kind: int, rnd: random.Random, good_id: str, i: int) -> list[str]:
 
 
 def main() -> None:
-    name = "portal_h8_drill6"
+    start_clean()
+    name = "portal_h4_drill6"
     url = db_url(name)
     recreate_db(name)
     populate(url, 20000, TODAY)

@@ -37,6 +37,7 @@ from common import (
     query,
     recreate_db,
     result,
+    start_clean,
 )
 
 N = int(os.environ.get("DRILL7_PENSIONERS", "30000"))
@@ -125,7 +126,8 @@ def run_drill(base: str, *, pensioners: int) -> dict:
 
 
 def main() -> None:
-    figures = run_drill("portal_h8_drill7", pensioners=N)
+    start_clean()
+    figures = run_drill("portal_h4_drill7", pensioners=N)
     result("drill7_nightly_paused", figures.pop("passed"), pensioners=N, **figures)
 
 

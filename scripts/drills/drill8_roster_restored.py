@@ -29,7 +29,6 @@ import time
 
 from common import (
     PY,
-    ROOT,
     WORK,
     db_url,
     drop_db,
@@ -41,6 +40,9 @@ from common import (
     recreate_db,
     result,
     sha,
+    start,
+    start_clean,
+    stop,
 )
 
 N = int(os.environ.get("DRILL8_PENSIONERS", "30000"))
@@ -109,13 +111,11 @@ def run_drill(base: str, *, pensioners: int) -> dict:
                 kills = []
                 for attempt in range(3):
                     cmd = [PY, "manage.py", "export_payment_roster", "--month", "2027-01", "--output", files["drl-jan"]]
-                    proc = subprocess.Popen(cmd, cwd=ROOT, env=env_for(url), stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+                    proc = start(cmd, None, env_for(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     # Django start-up is ~most of it on a small roster: aim for the middle of the command.
                     time.sleep(max(0.2, jan_seconds * (0.5 + 0.15 * attempt)))
                     alive = proc.poll() is None
-                    proc.send_signal(signal.SIGKILL)
-                    proc.wait()
+                    stop(proc, signal.SIGKILL)
                     closed = query(url, "SELECT count(*) FROM certification_rostermonth WHERE month = '2027-01-01'")[0][0]
                     kills.append({"killed_while_running": alive, "month_closed_before_rerun": bool(closed)})
                     if alive:
@@ -155,7 +155,8 @@ def run_drill(base: str, *, pensioners: int) -> dict:
 
 
 def main() -> None:
-    figures = run_drill("portal_h8_drill8", pensioners=N)
+    start_clean()
+    figures = run_drill("portal_h4_drill8", pensioners=N)
     result("drill8_roster_restored", figures.pop("passed"), pensioners=N, **figures)
 
 

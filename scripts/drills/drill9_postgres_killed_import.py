@@ -1,6 +1,6 @@
 """Drill 9: PostgreSQL killed in the middle of an import; the batch is failed, a rerun lands every good row once.
 
-A PRIVATE PostgreSQL cluster (initdb in var/drills/pg9, port 5449, as drill 5 does):
+A PRIVATE PostgreSQL cluster (initdb in var/drills/pg9, port 8144, as drill 5 does):
 the machine's shared cluster on 5432 is never stopped, restarted or signalled. It
 gets a population and a hospital feed of good rows plus bad ones (wrong check digit).
 `import_evidence` runs; once its backend is inside the COPY, that backend is killed
@@ -25,10 +25,22 @@ import signal
 import subprocess
 import time
 
-from common import PY, WORK, env_for, log, manage, populate, query, result, start
+from common import (
+    PORT_PG9,
+    PY,
+    WORK,
+    env_for,
+    log,
+    manage,
+    populate,
+    query,
+    result,
+    start,
+    start_clean,
+)
 
 PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
-PORT = 5449
+PORT = PORT_PG9
 DATA = WORK / "pg9"
 URL = f"postgres://postgres@127.0.0.1:{PORT}/portal"
 N = int(os.environ.get("DRILL9_PENSIONERS", "20000"))
@@ -71,6 +83,7 @@ def write_feed(path, ids: list[str]) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    start_clean()
     if DATA.exists():
         try:
             pg_ctl("stop", "-m", "immediate")

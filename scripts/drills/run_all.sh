@@ -12,8 +12,10 @@ DRILLS=("${@:-${ALL[@]}}")
 # One drill at most this long (seconds): a hung drill fails and the others still run.
 LIMIT="${DRILL_TIMEOUT:-3600}"
 mkdir -p var/drills
-declare -A RC SECS
+declare -A RC SECS LOAD
 failed=0
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "== start $(date -u +%FT%TZ), load $(load)" >&2
 for d in "${DRILLS[@]}"; do
   if [ ! -f "scripts/drills/$d.py" ]; then
     echo "== $d: no such drill" >&2; RC[$d]=missing; SECS[$d]=0; failed=1; continue
@@ -23,17 +25,18 @@ for d in "${DRILLS[@]}"; do
   timeout --kill-after=30 "$LIMIT" nice .venv/bin/python "scripts/drills/$d.py" \
     > >(tee "var/drills/$d.out") 2> >(tee "var/drills/$d.err" >&2)
   rc=$?
-  RC[$d]=$rc; SECS[$d]=$(( $(date +%s) - t0 ))
+  RC[$d]=$rc; SECS[$d]=$(( $(date +%s) - t0 )); LOAD[$d]=$(load)
   [ "$rc" -ne 0 ] && failed=1
 done
 sleep 1  # let tee flush
 echo
-printf '%-32s %-6s %8s\n' "drill" "result" "seconds"
-printf '%-32s %-6s %8s\n' "-----" "------" "-------"
+echo "end $(date -u +%FT%TZ); load average at each drill's end (1, 5, 15 min)"
+printf '%-32s %-7s %8s  %s\n' "drill" "result" "seconds" "load"
+printf '%-32s %-7s %8s  %s\n' "-----" "------" "-------" "----"
 for d in "${DRILLS[@]}"; do
   case "${RC[$d]}" in
     0) r=pass ;; 124|137) r=TIMEOUT ;; missing) r=MISSING ;; *) r=FAIL ;;
   esac
-  printf '%-32s %-6s %8s\n' "$d" "$r" "${SECS[$d]}"
+  printf '%-32s %-7s %8s  %s\n' "$d" "$r" "${SECS[$d]}" "${LOAD[$d]:-}"
 done
 exit $failed

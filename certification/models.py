@@ -322,7 +322,7 @@ class Overpayment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # A recovered case whose death was revoked (issue 10): the amount to pay back, set by
     # the writer, and the roster month whose closing paid it (certification.ledger).
-    refund = models.DecimalField("应退还金额", max_digits=12, decimal_places=2, default=0)
+    refund = models.DecimalField("应退还金额", max_digits=12, decimal_places=2, db_default=0)
     refunded_in = models.DateField("退还所在花名册月份", null=True, blank=True)
 
     class Meta:

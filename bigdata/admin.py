@@ -16,8 +16,7 @@ from certification.admin_audit import AuditedModelAdmin, ReadOnlyAdmin
 from certification.services import audit_log
 
 from .models import Evidence, EvidenceBatch, EvidenceSource, FraudAlert, MatchingRun, PartnerToken
-from .services import feed_upload, partner_token_create, partner_token_issue_key
-from .tasks import process_batch
+from .services import _batch_dispatch, feed_upload, partner_token_create, partner_token_issue_key
 
 
 @admin.register(EvidenceSource)
@@ -66,7 +65,8 @@ class EvidenceBatchAdmin(AuditedModelAdmin):
         ids = list(queryset.filter(status__in=["failed", "processing"]).exclude(file="").values_list("pk", flat=True))
         EvidenceBatch.objects.filter(pk__in=ids).update(status=EvidenceBatch.Status.PENDING, failure="")
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: process_batch.delay(pk))
+            # The upload's bounded publish: one attempt; with the broker gone the batch is failed again, with a reason.
+            transaction.on_commit(lambda pk=pk: _batch_dispatch(pk))
         messages.info(request, f"已重新排队 {len(ids)} 个批次。")
 
 

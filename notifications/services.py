@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -68,22 +69,41 @@ def _build(item: OutboxItem, now: dt.datetime, *, phone_invalid: bool = False) -
     return msg
 
 
-def _kick(message_id: int | None = None) -> None:
-    """Ask a worker to send now. A broker outage only delays: the periodic drain catches up.
+def publish_once(task: Any, args: tuple = (), *, what: str, on_failure: Callable[[], object] | None = None,
+                 inline_raises: bool = True, **options: Any) -> bool:
+    """The bounded publish for work a page starts: one attempt, never a hang, never a lost job.
 
-    One publish attempt (retry=False), each socket bounded by REDIS_SOCKET_TIMEOUT: a page
-    that enqueues answers within 2 s even when the Redis host is gone without refusing
-    (docs/reliability.md, drill 10), instead of hanging on the broker.
+    One publish attempt (retry=False; config/celery.py gives pages no reconnect retry), each
+    socket bounded by REDIS_SOCKET_TIMEOUT: the page answers within 2 s whether Redis refuses
+    or is gone without answering (docs/reliability.md, drill 10). On a broker error the work
+    must already be waiting somewhere durable (an outbox row, a pending attempt) or
+    `on_failure` records it (e.g. marks the run failed with a reason to start it again).
+    Inline (eager) errors are the task's own, not the broker's: they propagate unless
+    `inline_raises` is False (the outbox: a failed send is retried from its row).
     """
+    try:
+        task.apply_async(args, retry=False, **options)
+    except Exception as exc:  # noqa: BLE001 - any broker error
+        if task.app.conf.task_always_eager:
+            if inline_raises:
+                raise
+            log.warning("%s failed inline (%s); retried from its row", what, type(exc).__name__)
+            return False
+        log.warning("%s failed (%s); not queued", what, type(exc).__name__)
+        if on_failure is not None:
+            on_failure()
+        return False
+    return True
+
+
+def _kick(message_id: int | None = None) -> None:
+    """Ask a worker to send now. A broker outage only delays: the periodic drain catches up."""
     from . import tasks
 
-    try:
-        if message_id is None:
-            tasks.outbox_drain_task.apply_async(retry=False)
-        else:
-            tasks.outbox_send_task.apply_async((message_id,), retry=False)
-    except Exception as exc:  # noqa: BLE001 - any broker error: the row waits for the drain
-        log.warning("outbox kick failed (%s); the periodic drain will send it", type(exc).__name__)
+    if message_id is None:
+        publish_once(tasks.outbox_drain_task, what="outbox drain kick", inline_raises=False)
+    else:
+        publish_once(tasks.outbox_send_task, (message_id,), what="outbox kick", inline_raises=False)
 
 
 def _phone_invalid(pensioner_id: int | None, phone: str) -> bool:

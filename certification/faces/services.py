@@ -142,9 +142,17 @@ def _inside(path: Path, root: Path) -> bool:
 def bulk_enrolment_start(*, folder: str, started_by: User | None = None) -> BulkEnrolment:
     folder = str(import_folder(folder))
     run = BulkEnrolment.objects.create(folder=folder, started_by=started_by)
+    from notifications.services import publish_once
+
     from .tasks import bulk_enrolment_task
 
-    transaction.on_commit(lambda: bulk_enrolment_task.delay(run.pk))
+    def not_queued() -> None:  # a dead broker neither hangs the page nor leaves the run pending for ever
+        BulkEnrolment.objects.filter(pk=run.pk, state=BulkEnrolment.State.PENDING).update(
+            state=BulkEnrolment.State.FAILED, finished_at=timezone.now(),
+            errors=[{"file": "", "reason": "queue_unavailable", "message": _("任务队列暂不可用，尚未开始；请稍后重新导入。")}])
+
+    transaction.on_commit(lambda: publish_once(bulk_enrolment_task, (run.pk,), what=f"bulk enrolment {run.pk}",
+                                               on_failure=not_queued))
     return run
 
 

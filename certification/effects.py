@@ -10,6 +10,8 @@ Every change to a pensioner's validity, status, suspension or death goes through
 * on a death: the `Overpayment` case for the months paid after the death month
   (rules.overpaid_months_in_ledger), and big-data certifications dated after the death
   are voided, valid_until falling back to the roster's date and the remaining ones;
+* on a revoked death: the overpayment case cancelled, and an amount already recovered
+  set as its `refund`, which the next roster to close pays back once;
 * `AuditLog` rows: one per row that names an actor or an audit action, or that moves
   money or a death, and one summary row per batch.
 
@@ -161,6 +163,7 @@ class EffectCounts:
     overpayments: int = 0
     voided: int = 0
     overpayments_cancelled: int = 0
+    refunds: int = 0  # recovered overpayments to pay back (a revoked death)
 
     def moved(self, old: Iterable[str] | None, new: Iterable[str] | None) -> int:
         return sum(n for (o, w), n in self.status_changes.items()
@@ -291,11 +294,8 @@ def effects_apply(*, today: dt.date, rows: Sequence[Effect] | None = None, sourc
         lap("deaths")
         counts.back_pay_statements, counts.back_pay_lines = _back_pay(params)
         lap("back_pay")
-    # A revoked death (issue 10): its open overpayment case is cancelled, nothing was owed.
-    counts.overpayments_cancelled = revived and _x(
-        f"UPDATE {_O} SET state = 'cancelled' WHERE state = 'open' AND pensioner_id IN ("  # noqa: S608 - _meta names and fixed SQL, values bound
-        f"SELECT pensioner_id FROM fx_work WHERE old_status = 'deceased' AND new_death IS NULL)"
-    )
+    if revived:
+        counts.overpayments_cancelled, counts.refunds = _revived_overpayments()
     _status_changes(params)
     lap("status_changes")
     _x(
@@ -519,6 +519,19 @@ def _back_pay(params: dict[str, Any]) -> tuple[int, int]:
         params,
     )
     return statements, lines
+
+
+def _revived_overpayments() -> tuple[int, int]:
+    """A revoked death (issue 10): nothing was owed. Its open overpayment case is cancelled;
+    a case already recovered is cancelled too, and the amount recovered becomes a refund
+    (`Overpayment.refund`) that the next roster to close pays once (certification.ledger)."""
+    revived = "SELECT pensioner_id FROM fx_work WHERE old_status = 'deceased' AND new_death IS NULL"
+    refunds = _x(
+        f"UPDATE {_O} SET state = 'cancelled', refund = total WHERE state = 'recovered' "  # noqa: S608 - _meta names and fixed SQL, values bound
+        f"AND refunded_in IS NULL AND pensioner_id IN ({revived})"
+    )
+    cancelled = _x(f"UPDATE {_O} SET state = 'cancelled' WHERE state = 'open' AND pensioner_id IN ({revived})")  # noqa: S608 - _meta names and fixed SQL, values bound
+    return cancelled, refunds
 
 
 def _status_changes(params: Mapping[str, Any]) -> None:

@@ -13,6 +13,11 @@ asked for M, in a fixed number of set-based statements:
 3. `suspended`: everyone alive on M's 1st whom the rule does not pay for M.
 4. `overpayment`: every open overpayment case opened before the end of M.
 
+Between 1 and 2, `refund`: an overpayment already recovered whose death was revoked
+(Overpayment.refund, set by the writer) is paid back in M, once: Overpayment.refunded_in
+becomes M, and refund rows are unique per person. The JSON counts it among M's back-pay
+lines and amount.
+
 `pay` and `back_pay` rows are unique per (pensioner, month): no month is ever paid
 twice to one person, whatever is re-run. A closed month is never reopened: the next
 export of M replays its rows (certification.dashboards.roster), and back-pay that
@@ -49,6 +54,7 @@ _P = Pensioner._meta.db_table
 _L = LedgerEntry._meta.db_table
 _BP = BackPay._meta.db_table
 _BPL = BackPayLine._meta.db_table
+_O = Overpayment._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -68,13 +74,17 @@ def ledger_summary(month: dt.date) -> dict[str, Any]:
     """Counts and amounts of the rows recorded for roster month `month`."""
     out: dict[str, Any] = {k: 0 for k in ("paid", "back_pay_lines", "suspended", "overpayments")}
     out.update(paid_amount="0.00", back_pay_amount="0.00")
+    # A refund is a back-pay line of the roster (DESIGN §4 keeps the JSON's keys).
     keys = {"pay": ("paid", "paid_amount"), "back_pay": ("back_pay_lines", "back_pay_amount"),
+            "refund": ("back_pay_lines", "back_pay_amount"),
             "suspended": ("suspended", None), "overpayment": ("overpayments", None)}
+    amounts: dict[str, Decimal] = {}
     for row in LedgerEntry.objects.filter(roster_month=month).values("kind").annotate(n=Count("id"), s=Sum("amount")):
         count_key, amount_key = keys[row["kind"]]
-        out[count_key] = row["n"]
+        out[count_key] += row["n"]
         if amount_key:
-            out[amount_key] = f"{Decimal(row['s'] or 0):.2f}"
+            amounts[amount_key] = amounts.get(amount_key, Decimal(0)) + Decimal(row["s"] or 0)
+    out.update({k: f"{v:.2f}" for k, v in amounts.items()})
     return out
 
 
@@ -112,6 +122,22 @@ def roster_close(*, month: dt.date, today: dt.date | None = None, actor: User | 
         f"UPDATE {_BP} SET paid_on = %(today)s WHERE paid_on IS NULL "  # noqa: S608 - identifiers from _meta, values bound
         f"AND EXISTS (SELECT 1 FROM {_BPL} l WHERE l.back_pay_id = {_BP}.id AND l.paid_in = %(m)s) "
         f"AND NOT EXISTS (SELECT 1 FROM {_BPL} l WHERE l.back_pay_id = {_BP}.id AND l.paid_in IS NULL)",
+        p,
+    )
+    # 1b. Recovered overpayments of a revoked death: paid back once, in this roster
+    # (a back-pay line of its own kind; the partial unique index on refund rows and
+    # refunded_in make a second payment impossible, a replay of M writes this row again).
+    _x(
+        f"INSERT INTO {_L} (roster_month, pensioner_id, kind, month, amount, note) "  # noqa: S608 - identifiers from _meta, values bound
+        f"SELECT %(m)s, o.pensioner_id, 'refund', %(m)s, o.refund, "
+        f"'退还已追回的多发款（死亡登记已撤销，死亡日期 ' || CAST(o.death_date AS text) || '）' FROM {_O} o "
+        f"WHERE o.refund > 0 AND o.refunded_in IS NULL AND NOT EXISTS (SELECT 1 FROM {_L} x "
+        f"WHERE x.pensioner_id = o.pensioner_id AND x.kind = 'refund') ORDER BY o.pensioner_id",
+        p,
+    )
+    _x(
+        f"UPDATE {_O} SET refunded_in = %(m)s WHERE refund > 0 AND refunded_in IS NULL AND EXISTS ("  # noqa: S608 - identifiers from _meta, values bound
+        f"SELECT 1 FROM {_L} x WHERE x.roster_month = %(m)s AND x.kind = 'refund' AND x.pensioner_id = {_O}.pensioner_id)",
         p,
     )
     # 2. The month itself, by the rule on its 1st; 3. those it withholds.

@@ -58,7 +58,8 @@ def pensioner_summary(pensioner: Pensioner) -> dict[str, object]:
     from django.db.models import Sum
 
     back_pay = pensioner.back_pays.aggregate(t=Sum("total"))["t"] or Decimal("0")
-    overpaid = pensioner.overpayments.aggregate(t=Sum("total"))["t"] or Decimal("0")
+    # A case cancelled by a revoked death (issue 10) was never owed.
+    overpaid = pensioner.overpayments.exclude(state="cancelled").aggregate(t=Sum("total"))["t"] or Decimal("0")
     return {
         "id_number": pensioner.id_number,
         "name": pensioner.name,

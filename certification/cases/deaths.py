@@ -55,7 +55,8 @@ def _unpaid_since(p: Pensioner, today: dt.date) -> dt.date:
 
 def revive(*, pensioner: Pensioner, death_date: dt.date, today: dt.date, actor: User, reason: str) -> dict[str, Any]:
     """A revoked death, through the writer: the person's validity and status from their own
-    records again, back-pay for the months not paid since the death, the overpayment cancelled.
+    records again, back-pay for the months not paid since the death, the overpayment cancelled
+    and an amount already recovered set to be paid back by the next roster.
 
     The validity is what the standing certifications give: the ones the death voided are
     restored (certification.effects.revived_certifications_restore), and the qualifying
@@ -78,8 +79,6 @@ def revive(*, pensioner: Pensioner, death_date: dt.date, today: dt.date, actor: 
     valid_until = max(valid_until, p.valid_until)
     overpaid = Overpayment.objects.filter(pensioner=p, state=Overpayment.State.OPEN).aggregate(
         t=Sum("total"))["t"] or Decimal("0")
-    recovered = Overpayment.objects.filter(pensioner=p, state=Overpayment.State.RECOVERED).aggregate(
-        t=Sum("total"))["t"] or Decimal("0")
     last_statement = BackPay.objects.filter(pensioner=p).order_by("-id").values_list("id", flat=True).first() or 0
     counts = effects_apply(today=today, rows=[Effect(
         pensioner_id=p.pk, reason=reason[:64], valid_until=valid_until, exact=True, revive=True,
@@ -88,13 +87,16 @@ def revive(*, pensioner: Pensioner, death_date: dt.date, today: dt.date, actor: 
                 "certifications_restored": restored, "post_death_records": len(alerts)},
     )])
     lines = BackPayLine.objects.filter(pensioner_id=p.pk, back_pay_id__gt=last_statement)
+    # What the writer set to pay back: an overpayment already recovered (the next roster pays it).
+    refund = Overpayment.objects.filter(pensioner=p, refund__gt=0, refunded_in__isnull=True).aggregate(
+        t=Sum("refund"))["t"] or Decimal("0")
     p.refresh_from_db()
     return {
         "status": p.status, "valid_until": p.valid_until.isoformat(), "unpaid_since": unpaid_since.isoformat(),
         "back_pay_months": lines.count(),
         "back_pay_total": f"{lines.aggregate(t=Sum('amount'))['t'] or Decimal('0'):.2f}",
         "overpayment_cancelled": f"{overpaid if counts.overpayments_cancelled else Decimal('0'):.2f}",
-        # A recovered overpayment is not paid back here: see docs/notes/issue-10.md.
-        "recovered_refunded": "0.00", "recovered_outstanding": f"{recovered:.2f}",
+        # Paid back with the next roster that closes (certification.ledger, a `refund` row).
+        "recovered_refund": f"{refund if counts.refunds else Decimal('0'):.2f}",
         "certifications_restored": restored,
     }

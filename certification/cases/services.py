@@ -10,6 +10,7 @@ rows itself. Callers fetch cases through .selectors, so another office's case is
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -257,8 +258,9 @@ def revocation_confirm(*, revocation: Revocation, user: User, note: str = "",
 
     The writer brings the person back: voided certifications restored, validity and
     status from them again, back-pay for the months not paid since the death, the
-    overpayment case cancelled and anything recovered paid back. Here: the death
-    record marked revoked, the fraud alerts it caused closed with the reason, an SMS.
+    overpayment case cancelled, and anything already recovered set to be paid back by the
+    next roster that closes (certification.ledger). Here: the death record marked revoked,
+    the fraud alerts it caused closed with the reason, an SMS.
     """
     today = today or core_rules.today_local()
     r = _pending(revocation)
@@ -276,7 +278,9 @@ def revocation_confirm(*, revocation: Revocation, user: User, note: str = "",
     r.decision_note, r.result = " ".join(note.split())[:300], result
     r.save(update_fields=["state", "confirmed_by", "decided_at", "decision_note", "result"])
     p = Pensioner.objects.select_related("street_office").get(pk=r.pensioner_id)
-    _sms(p, template="death_revoked", key=f"death-revoked:{r.pk}", back_pay=result.get("back_pay_total", "0.00"))
+    # What comes to them with the next payment: the months back-paid and any recovered amount paid back.
+    coming = Decimal(result["back_pay_total"]) + Decimal(result["recovered_refund"])
+    _sms(p, template="death_revoked", key=f"death-revoked:{r.pk}", back_pay=f"{coming:.2f}")
     audit_log(actor=user, action="revocation_confirm", pensioner=p, revocation_id=r.pk,
               recorded_by_id=r.recorded_by_id, **result)
     return r

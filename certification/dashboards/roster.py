@@ -10,6 +10,7 @@ Sections, one CSV row each, in this order:
 * pay          — person, amount for M;
 * suspended    — person withheld in M (amount withheld, suspended since);
 * back_pay     — one row per month back-paid with M's pension (its own month in 所属月份);
+* refund       — a recovered overpayment paid back after its death was revoked (issue 10);
 * overpayment  — open overpayments, with their months.
 """
 
@@ -26,7 +27,8 @@ from certification.private_files import open_private, private_dir
 from certification.spreadsheets import csv_row
 
 HEADER = ["类别代码", "类别", "身份证号", "姓名", "区（市）", "街道", "所属月份", "金额（元）", "说明"]
-SECTION_LABEL = {"pay": "正常发放", "suspended": "暂停发放", "back_pay": "恢复补发", "overpayment": "多发追回"}
+SECTION_LABEL = {"pay": "正常发放", "suspended": "暂停发放", "back_pay": "恢复补发", "refund": "退还已追回款",
+                 "overpayment": "多发追回"}
 
 
 def parse_month(raw: str) -> dt.date:
@@ -36,7 +38,7 @@ def parse_month(raw: str) -> dt.date:
         raise ValueError(f"--month 应为 YYYY-MM：{raw!r}") from None
 
 
-SECTIONS = ["pay", "suspended", "back_pay", "overpayment"]
+SECTIONS = ["pay", "suspended", "back_pay", "refund", "overpayment"]
 _PERSON = ["pensioner__id_number", "pensioner__name", "pensioner__street_office__district__name",
            "pensioner__street_office__name"]
 

@@ -4,9 +4,10 @@ Nothing is given away (DESIGN §7, issue 13 items 1 and 2):
 - every ID number gets the same answer with the same work: known, unknown, deceased,
   or asked again within 60 s. The request only checks the limits, inserts a *pending*
   code row and publishes one task; the worker (`sms_code_deliver`) decides whether the
-  ID has a phone to send to. For an unknown or deceased ID the row stays a decoy (no
-  phone, a hash nothing matches), so the per-ID limits and the lock-out after wrong
-  codes behave identically for it;
+  ID has a phone to send to. For an unknown ID (or one with no phone) the row stays a
+  decoy (no phone, a hash nothing matches), so the per-ID limits and the lock-out after
+  wrong codes behave identically for it. A person recorded as deceased gets a code to
+  the phone on file: their page is where they say "I am alive" (issue 10);
 - the code goes out through the notifications outbox (sign-in codes skip the quiet
   hours), so neither the roster look-up nor the SMS gateway's latency is in the answer;
 - limits: per ID number (SMS_CODE_SENDS_PER_HOUR codes, SMS_CODE_MAX_ATTEMPTS tries per
@@ -35,7 +36,6 @@ from notifications.services import outbox_enqueue
 from . import names
 from .accounts.models import SignInEvent
 from .models import Pensioner, Role, SmsCode, User
-from .rules import Status
 
 SIGNIN_TEMPLATE = "signin_code"
 # Hashes no code can have: a row the worker has not looked at yet, and the decoy row of
@@ -124,10 +124,13 @@ def _dispatch(sms_code_id: int) -> None:
 
 
 def _recipient(row: SmsCode) -> tuple[str, int | None]:
-    """The phone a code for this row goes to, or "" (unknown or deceased ID: a decoy)."""
+    """The phone a code for this row goes to, or "" (unknown ID, or no phone: a decoy)."""
     if row.purpose == "relative":
         return row.subject, None
-    p = Pensioner.objects.filter(id_number=row.subject).exclude(status=Status.DECEASED).only("pk", "phone").first()
+    # A person recorded as deceased gets a code too: 被死亡 happens, and their page is where
+    # they file "I am alive" (issue 10; DESIGN §5 "never left at a dead end"). The answer to
+    # the request is the same either way (DESIGN §7), and "certify me" stays closed to them.
+    p = Pensioner.objects.filter(id_number=row.subject).only("pk", "phone").first()
     if p is None or not p.phone:
         return "", None
     return p.phone, p.pk
@@ -188,7 +191,7 @@ def sms_code_verify(*, subject: str, purpose: str, code: str, client_address: st
 
 def pensioner_code_request(*, id_number: str, client_address: str = "") -> None:
     """A code to the phone on file. The roster is not read here: the worker reads it, and an
-    unknown or deceased ID gets a decoy (same answer, same work, no SMS)."""
+    unknown ID gets a decoy (same answer, same work, no SMS)."""
     sms_code_issue(subject=id_number, purpose="pensioner", client_address=client_address)
 
 
@@ -201,8 +204,8 @@ def pensioner_sign_in(*, id_number: str, code: str, client_address: str = "") ->
 
 @transaction.atomic
 def _pensioner_account(id_number: str) -> User:
-    p = Pensioner.objects.exclude(status=Status.DECEASED).filter(id_number=id_number).first()
-    if p is None:  # died between the code and its use
+    p = Pensioner.objects.filter(id_number=id_number).first()
+    if p is None:  # left the roster between the code and its use
         raise SignInError(_("验证码不正确或已过期，请重新获取"))
     user, _created = User.objects.get_or_create(
         pensioner=p, defaults={"username": f"p{p.id_number}", "role": Role.PENSIONER, "first_name": p.name}

@@ -151,7 +151,8 @@ NEXT_STEP = {
     rules.Status.ACTIVE: gettext_lazy("您无需任何操作。只要您正常就医、乘车、领取补贴，系统会自动为您续期。"),
     rules.Status.WARNING: gettext_lazy("您的认证已到期，请尽快完成认证，否则养老金将暂停发放。最方便的是下方的“刷脸认证”。"),
     rules.Status.SUSPENDED: gettext_lazy("您的养老金已暂停发放。完成任意一种认证后即可恢复，并补发暂停期间的养老金。"),
-    rules.Status.DECEASED: gettext_lazy("该人员已登记死亡。如有疑问请联系街道社保窗口。"),
+    rules.Status.DECEASED: gettext_lazy("系统里登记了您已去世，养老金已停发。如果登记错了，请点下面的“我有异议 / 我还健在”，"
+                                        "街道工作人员会核实，核实后恢复发放并补发。也可以打电话或带身份证到街道社保窗口。"),
 }
 # Issue 12: never push a face check that cannot run (no reference photo, or tries used
 # up today). Name the channels that do work instead.

@@ -62,8 +62,9 @@ def test_known_unknown_deceased_and_asked_twice_get_the_same_answer(sent_sms):
     answers["asked twice"] = (resp.status_code, resp.get("Location"), _code_page(c, twice))
     assert len(set(answers.values())) == 1, {k: v[:2] for k, v in answers.items()}
     assert answers["known"][:2] == (302, reverse("certification:pensioner_login_code"))
-    # Only the two roster numbers that are alive got an SMS, one each.
-    assert sorted(s["phone"] for s in sent_sms()) == ["13911110001", "13911110003"]
+    # Only the roster numbers got an SMS, one each: a person recorded as deceased signs in to
+    # say "I am alive" (issue 10); the unknown number got none.
+    assert sorted(s["phone"] for s in sent_sms()) == ["13911110001", "13911110002", "13911110003"]
 
 
 class _SlowGateway(BaseHTTPRequestHandler):
@@ -129,10 +130,11 @@ def test_every_answer_takes_the_same_time_through_a_slow_gateway(slow_gateway, c
     assert max(medians.values()) < GATEWAY_DELAY, medians
     assert slow_gateway == []  # nothing was sent inside a request
     assert not Message.objects.exists()  # nor was the roster read there: the worker does that
-    # The worker's part: it finds six people to send to, and the outbox sends their codes.
-    assert sum(sms_code_deliver(sms_code_id=pk) for pk in sms_codes_pending()) == 6
+    # The worker's part: it finds the twelve on the roster (the deceased sign in to appeal, issue 10),
+    # and the outbox sends their codes.
+    assert sum(sms_code_deliver(sms_code_id=pk) for pk in sms_codes_pending()) == 12
     outbox_drain()
-    assert len(slow_gateway) == 6
+    assert len(slow_gateway) == 12
     assert set(Message.objects.values_list("template", flat=True)) == {"signin_code"}
 
 

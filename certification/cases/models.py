@@ -114,3 +114,28 @@ class Revocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pensioner_id}: {self.death_date} ({self.state})"
+
+
+class CalendarDay(models.Model):
+    """The working-day calendar of case deadlines (.rules.WorkCalendar), kept by staff in the admin.
+
+    Monday–Friday are working days unless listed as a holiday (放假); a Saturday or Sunday
+    is one when listed as a make-up working day (调休上班). Each year's days come from the
+    State Council's notice on public holidays (国务院办公厅关于…部分节假日安排的通知),
+    published around November for the next year: see docs/death-lifecycle.md.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    day = models.DateField("日期", unique=True)
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    name = models.CharField("节日", max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = verbose_name_plural = "节假日与调休"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_kind_display()} {self.name}"

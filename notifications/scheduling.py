@@ -5,10 +5,10 @@ suspension, restoration with its back-pay) are *claimed* from StatusChange rows 
 conditional UPDATE on processed_at, as healthchecks claims its Flip rows, and their
 messages are enqueued in the same transaction: however many nights were missed,
 every event is sent exactly once, and a crash in between claims nothing.
-Certification rows drive the proxy and big-data success messages. Date-driven
-reminders (every 30 days in warning, 7 days before suspension) select pensioners by
-the indexed valid_until column with dates computed by certification.rules, so the
-rule has one home; they catch up CATCH_UP_DAYS missed nights.
+Certification rows not yet announced drive the proxy and big-data success messages.
+Date-driven reminders (every 30 days in warning, 7 days before suspension) select
+pensioners by the indexed valid_until column with dates computed by certification.rules,
+so the rule has one home; they catch up until the next reminder is due.
 
 Every message also has a dedup key, so a re-run sends nothing twice.
 """
@@ -22,21 +22,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import CharField, Count, Exists, OuterRef, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from certification import rules
 from certification.models import BackPayLine, Certification, Method, Pensioner, StatusChange
 from certification.rules import Status
 
+from .models import Message
 from .services import OutboxItem, outbox_enqueue_many
 from .texts import cn_date
 
-# Certification messages (proxy, big-data success) look back this many nights: a night
-# the job did not run is caught up the next night; dedup keys stop a second send. Date-driven
-# reminders catch up until the next one is due (below); status-change events are claimed
-# from rows and need no window.
-CATCH_UP_DAYS = 3
+# Certification messages (proxy, big-data success) are made for the certifications not yet
+# announced (_unannounced), however many nights were missed; date-driven reminders catch up
+# until the next one is due (below); status-change events are claimed from rows.
 
 # Status-change rows claimed per transaction. Bounded so one claim's locks and outbox
 # insert stay short; a backlog is walked by id in several claims.
@@ -88,7 +88,7 @@ def _warning_every_n_days(today: dt.date) -> Iterator[OutboxItem]:
         newest = today - dt.timedelta(days=1 + k * every)
         if newest < floor:
             break
-        # Caught up until the next reminder is due (not CATCH_UP_DAYS): drill 7 stopped the
+        # Caught up until the next reminder is due (not a 3-night window): drill 7 stopped the
         # job 5 nights and the reminders of the first 2 were lost. Dedup keys stop a resend.
         for late in range(every):
             by_date[newest - dt.timedelta(days=late)] = k
@@ -148,13 +148,23 @@ def _restored(changes: list[StatusChange], today: dt.date) -> Iterator[OutboxIte
         )
 
 
-def _recent_certifications(today: dt.date, method: str) -> QuerySet[Certification]:
-    start = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=CATCH_UP_DAYS), dt.time.min))
-    return Certification.objects.filter(method=method, recorded_at__gte=start).select_related("pensioner", "helper")
+def _unannounced(today: dt.date, method: str) -> QuerySet[Certification]:
+    """This cycle's certifications by `method` whose message was not yet enqueued: what was not
+    sent, not a window of nights (issue 15: a stop of more than 3 nights, the old window, lost the
+    success SMS of everyone certified during it). Bounded by the cycle (CERT_CYCLE_MONTHS before
+    `today`): an older certification is no longer this year's news."""
+    start = timezone.make_aware(dt.datetime.combine(rules.add_months(today, -rules.cycle_months()), dt.time.min))
+    certs = Certification.objects.filter(method=method, recorded_at__gte=start)
+    if method == Method.BIG_DATA:  # one per person: any success SMS made since this certification was recorded
+        sent = Message.objects.filter(pensioner_id=OuterRef("pensioner_id"), template="big_data_certified",
+                                      created_at__gte=OuterRef("recorded_at"))
+    else:  # one per certification, the key notify_proxy_certification uses too
+        sent = Message.objects.filter(dedup_key=Concat(Value("proxy-certified:"), Cast(OuterRef("pk"), CharField())))
+    return certs.exclude(Exists(sent)).select_related("pensioner", "helper")
 
 
 def _proxy(today: dt.date) -> Iterator[OutboxItem]:
-    for cert in _recent_certifications(today, Method.FACE_PROXY).iterator(chunk_size=1000):
+    for cert in _unannounced(today, Method.FACE_PROXY).iterator(chunk_size=1000):
         p, helper = cert.pensioner, cert.helper
         if not p.phone or p.phone_invalid:
             continue
@@ -172,7 +182,7 @@ def _big_data_success(today: dt.date) -> Iterator[OutboxItem]:
     if not settings.NOTIFY_BIG_DATA_SUCCESS:
         return
     seen: set[int] = set()
-    certs = _recent_certifications(today, Method.BIG_DATA).filter(pensioner__status=Status.ACTIVE)
+    certs = _unannounced(today, Method.BIG_DATA).filter(pensioner__status=Status.ACTIVE)
     for cert in certs.order_by("pensioner_id", "-occurred_on").iterator(chunk_size=2000):
         p = cert.pensioner
         if p.pk in seen or not p.phone or p.phone_invalid:

@@ -24,6 +24,7 @@ from certification.selectors import offices_for
 
 from .models import Appeal, CaseKind, Revocation
 from .rules import add_working_days, overdue_opened_before
+from .workdays import work_calendar
 
 KINDS = CaseKind.values
 STATE_LABELS = {"open": _("处理中"), "pending": _("待第二人确认"), "verify": _("待核实"), "conflict": _("冲突待核实")}
@@ -108,10 +109,11 @@ def case_rows(raw: Iterable[dict], *, today: dt.date) -> list[CaseRow]:
     raw = list(raw)
     people = Pensioner.objects.select_related("street_office").in_bulk({r["pensioner_id"] for r in raw})
     n = settings.CASE_ANSWER_WORKING_DAYS
+    calendar = work_calendar()
     rows = []
     for r in raw:
         opened = _as_date(r["case_opened"])
-        due = _as_date(r["case_due"]) if r["case_due"] else add_working_days(opened, n)
+        due = _as_date(r["case_due"]) if r["case_due"] else add_working_days(opened, n, calendar)
         rows.append(CaseRow(id=r["id"], kind=r["case_kind"], pensioner=people[r["pensioner_id"]], opened_on=opened,
                             due_on=due, state=r["case_state"], overdue=due < today))
     return rows
@@ -119,7 +121,7 @@ def case_rows(raw: Iterable[dict], *, today: dt.date) -> list[CaseRow]:
 
 def case_counts(user: User, *, today: dt.date) -> dict[str, dict[str, int]]:
     """{kind: {"open", "overdue"}} for the staff home."""
-    cutoff = overdue_opened_before(today, settings.CASE_ANSWER_WORKING_DAYS)
+    cutoff = overdue_opened_before(today, settings.CASE_ANSWER_WORKING_DAYS, work_calendar())
     counts: dict[str, dict[str, int]] = {}
     for kind, qs in zip(KINDS, _open_querysets(user, KINDS), strict=True):
         rows = list(qs.values_list("case_opened", "case_due"))
@@ -142,7 +144,7 @@ class OfficeCases:
 
 def cases_by_office(user: User, *, today: dt.date) -> list[OfficeCases]:
     """The dashboard panel: open and overdue cases per street office (offices with none left out)."""
-    cutoff = overdue_opened_before(today, settings.CASE_ANSWER_WORKING_DAYS)
+    cutoff = overdue_opened_before(today, settings.CASE_ANSWER_WORKING_DAYS, work_calendar())
     tally: dict[int, list[int]] = {}
     for qs in _open_querysets(user, KINDS):
         for office_id, opened, due in qs.values_list("case_office", "case_opened", "case_due"):

@@ -31,7 +31,7 @@ from notifications.texts import cn_date
 
 from . import deaths as effects
 from .models import Appeal, Revocation
-from .rules import add_working_days
+from .workdays import due_date
 
 # Channels an appeal can be answered with "certified" (in person, so they restore pay).
 ANSWER_CHANNELS = (Method.COUNTER, Method.VIDEO, Method.HOME_VISIT)
@@ -45,8 +45,6 @@ class LookupLimited(CaseError):
     """Too many look-ups by ID number + name in the hour (HTTP 429)."""
 
 
-def due_date(opened_on: dt.date) -> dt.date:
-    return add_working_days(opened_on, settings.CASE_ANSWER_WORKING_DAYS)
 
 
 def _office_phone(p: Pensioner) -> str:

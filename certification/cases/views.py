@@ -32,6 +32,7 @@ from .forms import (
     StaffAppealForm,
 )
 from .models import Appeal, CaseKind
+from .workdays import due_date
 
 PAGE_SIZE = 50
 
@@ -139,7 +140,7 @@ def death_record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/death_record.html", {
         "r": record, "p": record.pensioner, "form": form, "pensioner_url": staff_pensioner_url(record.pensioner),
         # Records opened by the nightly matching carry no stored deadline: N working days from opening.
-        "due_on": record.due_on or services.due_date(record.opened_on),
+        "due_on": record.due_on or due_date(record.opened_on),
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -56,3 +56,17 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.recipient} ({self.status})"
+
+
+class ScheduleRun(models.Model):
+    """One night's scheduling (notifications.scheduling.schedule_due). Certification messages are
+    looked for since the previous night that ran, however long ago, not in a fixed window."""
+
+    day = models.DateField("日期", unique=True)
+    started_at = models.DateTimeField("开始时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通知排程记录"
+
+    def __str__(self) -> str:
+        return f"schedule {self.day}"

@@ -30,13 +30,15 @@ from certification import rules
 from certification.models import BackPayLine, Certification, Method, Pensioner, StatusChange
 from certification.rules import Status
 
-from .models import Message
+from .models import Message, ScheduleRun
 from .services import OutboxItem, outbox_enqueue_many
 from .texts import cn_date
 
 # Certification messages (proxy, big-data success) are made for the certifications not yet
-# announced (_unannounced), however many nights were missed; date-driven reminders catch up
-# until the next one is due (below); status-change events are claimed from rows.
+# announced since the previous night that ran (ScheduleRun), however many nights were missed,
+# with this margin (and at least this many nights without a previous run); date-driven
+# reminders catch up until the next one is due (below); status-change events are claimed.
+CATCH_UP_DAYS = 3
 
 # Status-change rows claimed per transaction. Bounded so one claim's locks and outbox
 # insert stay short; a backlog is walked by id in several claims.
@@ -148,13 +150,22 @@ def _restored(changes: list[StatusChange], today: dt.date) -> Iterator[OutboxIte
         )
 
 
+def _since(today: dt.date) -> dt.datetime:
+    """Where certification messages are looked for: from the previous night that ran (less
+    CATCH_UP_DAYS, for certifications recorded around it), however long ago; the last
+    CATCH_UP_DAYS nights without one; at most one cycle back (an older certification is not
+    news). By the nights' dates, the clock the nightly job runs on (`--today`)."""
+    last = ScheduleRun.objects.filter(day__lt=today).order_by("-day").values_list("day", flat=True).first()
+    start = min(today, last or today) - dt.timedelta(days=CATCH_UP_DAYS)
+    start = max(start, rules.add_months(today, -rules.cycle_months()))
+    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+
+
 def _unannounced(today: dt.date, method: str) -> QuerySet[Certification]:
-    """This cycle's certifications by `method` whose message was not yet enqueued: what was not
-    sent, not a window of nights (issue 15: a stop of more than 3 nights, the old window, lost the
-    success SMS of everyone certified during it). Bounded by the cycle (CERT_CYCLE_MONTHS before
-    `today`): an older certification is no longer this year's news."""
-    start = timezone.make_aware(dt.datetime.combine(rules.add_months(today, -rules.cycle_months()), dt.time.min))
-    certs = Certification.objects.filter(method=method, recorded_at__gte=start)
+    """Certifications by `method` since the previous night that ran whose message was not yet
+    enqueued (issue 15: with a fixed 3-night window over recorded_at, a longer stop lost the
+    success SMS of everyone certified during it)."""
+    certs = Certification.objects.filter(method=method, recorded_at__gte=_since(today))
     if method == Method.BIG_DATA:  # one per person: any success SMS made since this certification was recorded
         sent = Message.objects.filter(pensioner_id=OuterRef("pensioner_id"), template="big_data_certified",
                                       created_at__gte=OuterRef("recorded_at"))
@@ -237,7 +248,10 @@ def changes_claim(*, today: dt.date, batch: int = CLAIM_BATCH) -> dict[str, int]
 
 def schedule_due(*, today: dt.date) -> dict[str, int]:
     """Turn today's events into outbox rows. Returns how many new rows each event made."""
+    started = timezone.now()
     counts = changes_claim(today=today)
     for name, build in DATE_EVENTS.items():
         counts[name] = outbox_enqueue_many(build(today))
+    # Only a night that finished moves the watermark: a crash looks back to the last good one.
+    ScheduleRun.objects.update_or_create(day=today, defaults={"started_at": started})
     return {name: counts[name] for name in EVENTS}

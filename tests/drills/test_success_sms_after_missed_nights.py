@@ -1,6 +1,7 @@
-"""Certification messages (big-data success, proxy) are made for the certifications not yet announced,
-not for a window of nights: with the old 3-night look-back over recorded_at, everyone certified during
-a longer stop of the nightly job never got their success SMS (issue 15, item 5). The clock is moved
+"""Certification messages (big-data success, proxy) are made for the certifications not yet announced
+since the previous night that ran, not for a window of nights: with the old 3-night look-back over
+recorded_at, everyone certified during a longer stop of the nightly job never got their success SMS
+(issue 15, item 5). The clock is moved
 (time_machine) so that recorded_at and the outbox's created_at follow the nights."""
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def _big_data(p, day: dt.date, ref: str) -> Certification:  # type: ignore[no-un
 
 def test_a_big_data_certification_recorded_during_a_six_night_stop_gets_its_success_sms_once(night):
     p = PensionerFactory(valid_until=dt.date(2027, 10, 1))
-    _big_data(p, night(TODAY - dt.timedelta(days=6), 14), "h6")  # the job was stopped from that night
+    schedule_due(today=night(TODAY - dt.timedelta(days=7)))  # the last night before the stop
+    _big_data(p, night(TODAY - dt.timedelta(days=6), 14), "h6")  # certified while the job was stopped
 
     assert schedule_due(today=night(TODAY))["big_data_certified"] == 1  # before the fix: 0, never sent
     assert schedule_due(today=night(TODAY + dt.timedelta(days=1)))["big_data_certified"] == 0
@@ -63,15 +65,20 @@ def test_a_new_certification_after_the_announced_one_waits_for_the_next_year(nig
     assert schedule_due(today=night(dt.date(2027, 1, 2)))["big_data_certified"] == 1  # not yet announced
 
 
-def test_a_certification_older_than_the_cycle_is_no_longer_news(night):
+def test_after_a_stop_longer_than_a_cycle_an_older_certification_is_no_longer_news(night):
     p = PensionerFactory(valid_until=dt.date(2027, 10, 1))
+    schedule_due(today=night(TODAY - dt.timedelta(days=420)))  # the previous night that ran
     _big_data(p, night(TODAY - dt.timedelta(days=400), 14), "h400")
-    assert schedule_due(today=night(TODAY))["big_data_certified"] == 0
+    q = PensionerFactory(valid_until=dt.date(2027, 10, 1))
+    _big_data(q, night(TODAY - dt.timedelta(days=300), 14), "h300")
+    assert schedule_due(today=night(TODAY))["big_data_certified"] == 1  # q's, within the cycle
+    assert Message.objects.get(template="big_data_certified").pensioner_id == q.pk
 
 
 def test_a_proxy_certification_recorded_during_a_five_night_stop_is_announced_once(night):
     p = PensionerFactory(valid_until=dt.date(2027, 10, 1))
     helper = UserFactory(username="helper-5", first_name="明", last_name="王")
+    schedule_due(today=night(TODAY - dt.timedelta(days=6)))  # the last night before the stop
     day = night(TODAY - dt.timedelta(days=5), 14)
     Certification.objects.create(pensioner=p, method="face_proxy", occurred_on=day, helper=helper,
                                  helper_relationship="女儿")

@@ -12,7 +12,7 @@ import pytest
 
 from certification import rules
 from certification.cases.models import Appeal, Revocation
-from certification.models import Role, User
+from certification.models import Overpayment, Role, User
 from tests.browser import SHOTS, assert_fits, open_page, session_cookie
 from tests.factories import PensionerFactory, UserFactory, office
 
@@ -70,6 +70,8 @@ def test_two_staff_members_revoke_a_wrong_death(browser, live_server, client):
     p = PensionerFactory(name="李桂兰", street_office=a, status="active", valid_until=rules.add_months(today, 6))
     pensioner_mark_deceased(pensioner=p, death_date=rules.add_months(today, -3), today=rules.add_months(today, -2),
                             source="death_civil")
+    # Finance had already recovered the month paid after the death: it comes back on revocation.
+    assert Overpayment.objects.filter(pensioner=p).update(state=Overpayment.State.RECOVERED) == 1
     p.refresh_from_db()
     ctx, page = open_page(browser, live_server, session_cookie(client, first, live_server),
                           f"/staff/pensioners/{p.public_key}/", 1280)
@@ -95,6 +97,7 @@ def test_two_staff_members_revoke_a_wrong_death(browser, live_server, client):
         page.wait_for_url(url)
         result = page.get_by_test_id("revocation-result").inner_text()
         assert "已恢复发放" in result
+        assert f"已追回的 {p.monthly_amount:.2f} 元将随下一次发放退还本人" in page.get_by_test_id("revocation-refund").inner_text()
         assert page.get_by_test_id("revocation-state").inner_text() == "已撤销死亡"
         assert_fits(page, 375)
         page.screenshot(path=str(SHOTS / "revocation_confirmed_375.png"), full_page=True)
@@ -104,3 +107,55 @@ def test_two_staff_members_revoke_a_wrong_death(browser, live_server, client):
     rev.refresh_from_db()
     assert (p.status, p.death_date, rev.confirmed_by) == ("active", None, second)
     assert Decimal(rev.result["back_pay_total"]) == p.monthly_amount * rev.result["back_pay_months"] > 0
+
+
+def test_a_wrongly_dead_pensioner_signs_in_and_appeals_from_their_phone(browser, live_server, sent_sms):
+    """No dead end (issue 10): the real sign-in pages, a code to the phone on file, then "I am alive"."""
+    import re
+
+    from certification.cases import services
+    from certification.services import pensioner_mark_deceased
+
+    today = rules.today_local()
+    a = office("八大关街道")
+    staff = UserFactory(role="staff", offices=[a], last_name="王", first_name="丽")
+    p = PensionerFactory(name="吴桂兰", street_office=a, phone="13912340002", status="active",
+                         valid_until=rules.add_months(today, 6))
+    pensioner_mark_deceased(pensioner=p, death_date=rules.add_months(today, -2), today=rules.add_months(today, -1),
+                            source="death_civil")
+    ctx, page = open_page(browser, live_server, None, "/login/pensioner/", 375)
+    try:
+        page.locator("#id_id_number").fill(p.id_number)
+        page.get_by_role("button", name="获取短信验证码").click()
+        page.wait_for_url("**/login/pensioner/code/")
+        [sms] = [s for s in sent_sms() if s["phone"] == p.phone]
+        page.locator("#id_code").fill(re.search(r"\b(\d{6})\b", sms["text"]).group(1))
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/me/")
+        assert page.get_by_test_id("status").inner_text().strip() == "已登记死亡"
+        assert page.get_by_test_id("face-button").count() == 0
+        assert page.get_by_test_id("call-office").is_visible()
+        entry = page.get_by_test_id("appeal-entry")
+        _w, h = _tap_size(page, '[data-testid="appeal-entry"]')
+        assert h >= 60
+        assert_fits(page, 375)
+        page.screenshot(path=str(SHOTS / "deceased_home_375.png"), full_page=True)
+        entry.click()
+        page.wait_for_url("**/me/appeal/")
+        assert page.get_by_label("我还健在，被错误登记为死亡").is_checked()  # preselected for the deceased
+        page.get_by_label("简单说明（可以不写）").fill("我还健在，是身份证号录错了")
+        assert_fits(page, 375)
+        page.screenshot(path=str(SHOTS / "deceased_appeal_form_375.png"), full_page=True)
+        page.get_by_test_id("submit-appeal").click()
+        page.wait_for_url("**/me/")
+        assert page.get_by_test_id("appeal-open").is_visible()
+        appeal = Appeal.objects.get(pensioner=p)
+        assert (appeal.kind, appeal.via) == ("alive", "pensioner")
+        services.appeal_answer(appeal=appeal, staff=staff, outcome="corrected",
+                               note="经核实系录入错误，已登记撤销死亡，待另一名工作人员确认。")
+        page.reload()
+        assert "经核实系录入错误" in page.get_by_test_id("appeal-answered").inner_text()
+        assert_fits(page, 375)
+        page.screenshot(path=str(SHOTS / "deceased_appeal_answered_375.png"), full_page=True)
+    finally:
+        ctx.close()

@@ -19,10 +19,19 @@ app.autodiscover_tasks(["certification.faces"], force=False)
 PAGE_TRANSPORT_OPTIONS = {"max_retries": 0}
 
 
+# How soon a worker puts back a dead worker's unacknowledged task once its visibility timeout
+# is over: kombu scans every unacked_restore_interval x unacked_restore_throttle seconds
+# (10 x 10 by default, so up to ~100 s late). Kombu's defaults unless set; drill 3's CI copy
+# sets 1 x 1 next to its short CELERY_VISIBILITY_TIMEOUT.
+RESTORE_OPTIONS = {k: int(os.environ[f"CELERY_{k.upper()}"]) for k in ("unacked_restore_interval",
+                                                                         "unacked_restore_throttle")
+                   if os.environ.get(f"CELERY_{k.upper()}")}
+
+
 @app.on_after_configure.connect
 def _pages_publish_once(sender: Celery, **_: object) -> None:
     sender.conf.broker_transport_options = {**(sender.conf.broker_transport_options or {}),
-                                            **PAGE_TRANSPORT_OPTIONS}
+                                            **PAGE_TRANSPORT_OPTIONS, **RESTORE_OPTIONS}
 
 
 @signals.worker_init.connect

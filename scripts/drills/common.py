@@ -286,14 +286,28 @@ MATCH_TABLES = ["certification_certification", "certification_statuschange", "ce
                 "certification_backpayline", "certification_overpayment", "bigdata_fraudalert"]
 
 
-def prepare_matching_db(name: str, pensioners: int = 200_000, evidence: int = 300_000) -> str:
-    """A population plus imported (not yet matched) hospital and death feeds; returns its URL."""
-    import random
+def prepare_matching_db(name: str, pensioners: int = 200_000, evidence: int = 300_000, *,
+                        template: str | None = None) -> str:
+    """A population plus imported (not yet matched) hospital and death feeds; returns its URL.
 
+    With `template` (a database this function made before, with the same sizes), a copy of
+    it instead: the CI copies prepare it once per session."""
     url = db_url(name)
+    if template:
+        recreate_db(name, template=template)
+        return url
     recreate_db(name)
     log(f"populate {pensioners}")
     populate(url, pensioners, "2026-11-20")
+    import_feeds(name, pensioners, evidence)
+    return url
+
+
+def import_feeds(name: str, pensioners: int, evidence: int) -> None:
+    """Hospital and death feeds for the population in `name`, imported (not yet matched)."""
+    import random
+
+    url = db_url(name)
     ids = [r[0] for r in query(url, "SELECT id_number FROM certification_pensioner WHERE status <> 'deceased'")]
     rnd = random.Random(12)
     feed = WORK / f"{name}_hospital.csv"
@@ -310,7 +324,6 @@ def prepare_matching_db(name: str, pensioners: int = 200_000, evidence: int = 30
     log("import_evidence (hospital, death_civil)")
     manage(url, "import_evidence", str(feed), "--source", "hospital")
     manage(url, "import_evidence", str(deaths), "--source", "death_civil")
-    return url
 
 
 def _day(days_before: int) -> str:

@@ -45,10 +45,11 @@ def _run_started(url: str) -> bool:
                  [DAY])[0][0] > 0
 
 
-def run_drill(base: str, *, pensioners: int = 200_000, evidence: int = 300_000, extra_env: dict | None = None) -> dict:
+def run_drill(base: str, *, pensioners: int = 200_000, evidence: int = 300_000, extra_env: dict | None = None,
+              template: str | None = None) -> dict:
     """The drill on databases `base` and `base`_ctl; returns its figures and `passed`. Used by the CI copy too."""
     extra = extra_env or {}
-    url = prepare_matching_db(base, pensioners, evidence)
+    url = prepare_matching_db(base, pensioners, evidence, template=template)
     ctl = db_url(f"{base}_ctl")
     recreate_db(f"{base}_ctl", template=base)
     try:

@@ -67,6 +67,9 @@ DAY = "2027-01-15"
 REDIS_PORT = PORT_REDIS
 QUEUE = "drill3"
 VISIBILITY = 20
+# Kombu's restore sweep (unacked_restore_interval x unacked_restore_throttle s, config/celery.py):
+# None keeps kombu's defaults (10 x 10, as in production); the CI copy sets 1 (x 1) to be quick.
+RESTORE_EVERY: int | None = None
 PAUSE = "1"
 TABLES = ["certification_certification", "certification_statuschange", "certification_backpay",
           "certification_backpayline", "certification_overpayment", "bigdata_fraudalert",
@@ -108,6 +111,8 @@ def night(url: str, *, kill: str | None, chunk_size: int, tag: str, timeout: flo
     """One night through a real worker; `kill` in (None, 'chunk', 'after', 'main'). Returns its figures."""
     broker = f"redis://127.0.0.1:{REDIS_PORT}/0"
     extra = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY)} if kill == "main" else {}
+    if kill == "main" and RESTORE_EVERY:
+        extra.update(CELERY_UNACKED_RESTORE_INTERVAL=str(RESTORE_EVERY), CELERY_UNACKED_RESTORE_THROTTLE="1")
     env = env_for(url, REDIS_URL=broker, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker,
                   CELERY_TASK_ALWAYS_EAGER="0", BIGDATA_CHUNK_PAUSE_SECONDS=PAUSE, **extra)
     redis_start(REDIS_PORT)
@@ -173,9 +178,9 @@ def night(url: str, *, kill: str | None, chunk_size: int, tag: str, timeout: flo
 
 
 def run_drill(base: str, *, pensioners: int, evidence: int, chunk_size: int,
-              scenarios: tuple[str, ...] = ("chunk", "after", "main")) -> dict:
+              scenarios: tuple[str, ...] = ("chunk", "after", "main"), template: str | None = None) -> dict:
     """The whole drill on databases named `base`, `base`_ctl, `base`_<scenario>; returns figures and `passed`."""
-    prepare_matching_db(base, pensioners, evidence)
+    prepare_matching_db(base, pensioners, evidence, template=template)
     names = {s: f"{base}_{s}" for s in ("ctl", *scenarios)}
     for n in names.values():
         recreate_db(n, template=base)

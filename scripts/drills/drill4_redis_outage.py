@@ -26,6 +26,7 @@ from common import (
     PORT_REDIS,
     PY,
     WORK,
+    WORKER_READY_SECONDS,
     db_url,
     env_for,
     log,
@@ -39,11 +40,13 @@ from common import (
     start,
     start_clean,
     stop,
+    wait_for,
 )
 
 N = int(os.environ.get("DRILL4_PENSIONERS", "30000"))
 DAY = "2027-01-15"
 PORT = PORT_REDIS
+OUTAGE_SECONDS = 8.0  # how long Redis stays down (the CI copy: 3 s, still several drain periods)
 
 
 BEAT = """
@@ -87,7 +90,9 @@ def run_drill(url: str, *, sms, pensioners: int) -> dict:  # type: ignore[no-unt
     beat_stop = time.monotonic() + 600
     outage: dict[str, float] = {}
     try:
-        time.sleep(6)
+        # Both workers ready (bounded), instead of a fixed sleep.
+        wait_for(lambda: wlog.read_text(errors="replace").count("ready.") >= 2, timeout=WORKER_READY_SECONDS,
+                 every=0.2, what="two drill-4 workers ready")
         log("nightly: writes the reminder rows and kicks a send task for each")
         nightly = manage(url, "run_nightly", "--today", DAY, **{k: env[k] for k in (
             "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER", "SMS_FILE_PATH",
@@ -104,7 +109,7 @@ def run_drill(url: str, *, sms, pensioners: int) -> dict:  # type: ignore[no-unt
         log(f"{sent_before} sent: SHUTDOWN NOSAVE on the private Redis")
         outage["down"] = time.monotonic()
         redis_down()
-        time.sleep(8)
+        time.sleep(OUTAGE_SECONDS)
         redis_up()
         outage["up"] = time.monotonic()
         log("Redis back (empty)")
@@ -114,7 +119,7 @@ def run_drill(url: str, *, sms, pensioners: int) -> dict:  # type: ignore[no-unt
                 break
             time.sleep(1)
         stop(beat)
-        time.sleep(3)  # let in-flight sends finish writing
+        time.sleep(1)  # a send writes its SMS line before its row is `sent`: nothing is in flight now
         final = statuses(url)
         lines = [json.loads(x) for x in sms.read_text(encoding="utf-8").splitlines() if x.strip()]
         dupes = sum(n - 1 for n in Counter((x["phone"], x["text"]) for x in lines).values() if n > 1)

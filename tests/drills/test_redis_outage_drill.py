@@ -10,14 +10,15 @@ from .conftest import CI_PENSIONERS, free_port
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-def test_reminders_sent_through_a_redis_outage_are_all_sent_once(drills, scratch_db, tmp_path, monkeypatch):
+def test_reminders_sent_through_a_redis_outage_are_all_sent_once(drills, scratch_db, drill_templates, tmp_path,
+                                                                  monkeypatch):
     import drill4_redis_outage as drill
 
     monkeypatch.setattr(drill, "PORT", free_port())
+    monkeypatch.setattr(drill, "OUTAGE_SECONDS", 3.0)
     name = scratch_db("drill4")
-    drills.recreate_db(name)
+    drills.recreate_db(name, template=drill_templates["pop"])
     url = drills.db_url(name)
-    drills.populate(url, CI_PENSIONERS)
     figures = drill.run_drill(url, sms=tmp_path / "sms.jsonl", pensioners=CI_PENSIONERS)
 
     assert figures["outbox_rows"] > 100

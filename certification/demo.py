@@ -84,7 +84,8 @@ PERSONAS = [
             special_group=SpecialGroup.AGED_80,
             try_this="90 岁、已暂停：在首页点「预约上门认证」，工作人员在提醒名单上看到申请并安排上门"),
     Persona("deceased", "赵明德", "deceased", -30, death_days=75,
-            try_this="民政死亡登记已停发：工作人员页面可看到死亡记录和多发待追回（本人无法登录）"),
+            try_this="民政死亡登记已停发：本人可用短信验证码登录，提交「我还健在」异议；工作人员页面可看到死亡记录和多发待追回，"
+                     "两名同街道工作人员可撤销死亡登记"),
 ]
 
 
@@ -251,8 +252,7 @@ def seed(*, pensioners: int, seed: int, today: dt.date, progress=None) -> dict[s
                             "street_office": None,
                             "note": "亲属：手机号 + 短信验证码（验证码打印在 make demo 的控制台）；可「给他人认证」张玉珍"})
     for ps, p in plan.personas:
-        if ps.status == "deceased":
-            continue  # a deceased person cannot sign in; shown in the "try" list for staff
+        # The deceased persona signs in too: a wrong death is appealed from their own page (issue 10).
         result_accounts.append({"role": Role.PENSIONER.value, "username": p.id_number, "password": "",
                                 "street_office": str(badaguan), "name": p.name, "status": ps.status,
                                 "note": ps.try_this})

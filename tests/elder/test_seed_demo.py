@@ -32,7 +32,8 @@ def test_the_demo_city_after_one_night_is_mostly_silent_with_every_status_and_de
     assert 0.92 <= num / den <= 0.98, (num, den)  # about 95% confirmed silently (DESIGN §1)
 
     pensioners = [a for a in data["accounts"] if a["role"] == "pensioner"]
-    assert {a["status"] for a in pensioners} == {"active", "warning", "suspended"}
+    # The deceased persona signs in too, to try the "I am alive" appeal (issue 10).
+    assert {a["status"] for a in pensioners} == {"active", "warning", "suspended", "deceased"}
     for a in pensioners:  # printed with what to try, and the status they are really in
         assert a["note"] and Pensioner.objects.get(id_number=a["username"]).status == a["status"]
     faces = ReferenceFace.objects.filter(pensioner__id_number__in=[a["username"] for a in pensioners])

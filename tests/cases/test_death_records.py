@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -101,3 +102,31 @@ def test_the_service_refuses_a_reject_without_reason(w):
         raise AssertionError("rejected without a reason")
     r.refresh_from_db()
     assert r.state == "verify"
+
+
+@pytest.mark.parametrize("kind,source,seen", [("verify", "hukou_cancel", None),
+                                              ("conflict", "death_civil", dt.date(2026, 10, 5))])
+@pytest.mark.parametrize("decision", ["confirm", "reject"])
+@pytest.mark.parametrize("via", ["page", "api"])
+def test_each_kind_is_decided_both_ways_on_the_page_and_the_api(client, w, kind, source, seen, decision, via):
+    p = _active(w)
+    r = _record(p, kind=kind, source=source, seen=seen)
+    note = "民政核实属实" if decision == "confirm" else "本人到窗口，记录系误录"
+    if via == "page":
+        client.force_login(w["staff"])
+        resp = client.post(reverse("cases:death_record", args=[r.pk]), {"decision": decision, "note": note})
+        assert resp.status_code == 302
+    else:
+        api = APIClient()
+        api.force_authenticate(w["staff"])
+        resp = api.post(f"/api/v1/staff/death-records/{r.pk}/{decision}/", {"note": note}, format="json")
+        assert resp.status_code == 200 and resp.json()["state"] == ("confirmed" if decision == "confirm" else "rejected")
+    p.refresh_from_db()
+    r.refresh_from_db()
+    if decision == "confirm":
+        assert (p.status, p.death_date, r.state) == ("deceased", dt.date(2026, 9, 20), "confirmed")
+        assert Overpayment.objects.get(pensioner=p).total == p.monthly_amount * 3  # Oct–Dec paid after a Sep death
+    else:
+        assert (p.status, p.death_date, r.state, r.decision_note) == ("active", None, "rejected", note)
+        assert not Overpayment.objects.filter(pensioner=p).exists()
+    assert AuditLog.objects.filter(action=f"death_record_{decision}", pensioner=p, actor=w["staff"]).exists()

@@ -196,6 +196,8 @@ def pensioner_home(request: HttpRequest) -> HttpResponse:
         "has_reference": has_reference,
         "face_open": face_open,
         "back_pays": p.back_pays.prefetch_related("lines").order_by("-restored_on")[:5],
+        # A recovered overpayment of a revoked death, paid back by the next roster (issue 10).
+        "refunds": p.overpayments.filter(refund__gt=0),
     })
 
 

@@ -19,6 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 
 from certification import rules
 from certification.cases import services
@@ -30,7 +31,7 @@ from certification.services import pensioner_mark_deceased
 from notifications.models import Message
 from tests.factories import PensionerFactory
 
-from .conftest import THURSDAY
+from .conftest import THURSDAY, pensioner_user
 
 DEATH = dt.date(2026, 8, 15)
 RECORDED = dt.date(2026, 9, 10)
@@ -155,3 +156,13 @@ def test_the_writer_refunds_only_for_a_revived_death(w):
                                                        valid_until=dt.date(2027, 6, 1), exact=True, revive=True,
                                                        unpaid_since=OCT)])
     assert again.refunds == 0
+
+
+def test_the_pensioner_sees_the_refund_coming_and_then_paid(w, client):
+    p, _rev, _expected = _recovered_then_revoked(w)
+    client.force_login(pensioner_user(p))
+    page = client.get(reverse("certification:pensioner_home")).content.decode()
+    assert f"<strong>{p.monthly_amount:.2f} 元</strong> 将随下一次发放退还给您" in page
+    roster_close(month=DEC, today=THURSDAY)
+    page = client.get(reverse("certification:pensioner_home")).content.decode()
+    assert f"<strong>{p.monthly_amount:.2f} 元</strong> 已随 2026年12月 的养老金退还给您" in page

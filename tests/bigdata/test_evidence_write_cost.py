@@ -6,7 +6,7 @@ database constraint: one batch has one source, checked once by the batch row's o
 foreign key), the primary key, the `(source, source_ref)` unique key, and two
 partial indexes. A new index or a constraint trigger on the table would change
 the import's cost at millions of rows (a per-pensioner index was measured at
-+70–190 % of the insert, "Where the import's time goes"), so it must be a decision
++70–180 % of the insert, "Where the import's time goes"), so it must be a decision
 made with a measurement, not a side effect of a model edit: this test fails first.
 """
 

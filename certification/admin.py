@@ -120,7 +120,7 @@ class BackPayAdmin(ReadOnlyAdmin):
 @admin.register(Overpayment)
 class OverpaymentAdmin(ReadOnlyAdmin):
     # Recovered / waived goes through the portal's overpayment page (a service, audited).
-    list_display = ("pensioner", "death_date", "total", "state", "opened_on")
+    list_display = ("pensioner", "death_date", "total", "state", "opened_on", "refund", "refunded_in")
     list_filter = ("state",)
     raw_id_fields = ("pensioner",)
 

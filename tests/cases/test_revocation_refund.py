@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -29,7 +30,7 @@ from certification.models import BackPayLine, LedgerEntry, Overpayment
 from certification.selectors import pensioner_summary
 from certification.services import pensioner_mark_deceased
 from notifications.models import Message
-from tests.factories import PensionerFactory
+from tests.factories import PensionerFactory, UserFactory
 
 from .conftest import THURSDAY, pensioner_user
 
@@ -166,3 +167,12 @@ def test_the_pensioner_sees_the_refund_coming_and_then_paid(w, client):
     roster_close(month=DEC, today=THURSDAY)
     page = client.get(reverse("certification:pensioner_home")).content.decode()
     assert f"<strong>{p.monthly_amount:.2f} 元</strong> 已随 2026年12月 的养老金退还给您" in page
+
+
+def test_the_admin_lists_the_refund_and_its_roster_month(w, client):
+    p, _rev, _expected = _recovered_then_revoked(w)
+    roster_close(month=DEC, today=THURSDAY)
+    client.force_login(UserFactory(role="admin", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:certification_overpayment_changelist")).content.decode()
+    cells = re.findall(r'<td class="field-(refunded_in|refund)[ "][^>]*>([^<]*)</td>', page)
+    assert cells == [("refund", f"{p.monthly_amount:.2f}"), ("refunded_in", "2026年12月1日")], cells

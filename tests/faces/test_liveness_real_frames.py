@@ -11,6 +11,7 @@ import datetime as dt
 
 import time_machine
 
+from certification.faces import engine
 from certification.faces.models import FaceAttempt
 from certification.models import Certification
 
@@ -38,6 +39,15 @@ def test_the_real_clip_passes_when_the_prompts_come_before_its_motions_and_exten
 def test_the_same_clip_fails_when_asked_to_turn_left():
     v = verify_frames(clip_frames(), [{"kind": "turn_left", "at_ms": 300}, {"kind": "turn_left", "at_ms": 1300}])
     assert (v.passed, v.reason, v.liveness_frames) == (False, "no_liveness", [None, None])
+
+
+def test_the_clips_own_sway_to_the_left_does_not_answer_a_left_turn():
+    # Frame 0092 sways to the person's left (yaw +0.132) between two right turns. A recording of the
+    # clip would answer "left, then right" with it if the turn threshold were at or below 0.13
+    # (docs/faces.md, "Thresholds"); the shipped 0.14 refuses it.
+    v = verify_frames(clip_frames(), [{"kind": "turn_left", "at_ms": 1000}, {"kind": "turn_right", "at_ms": 1800}])
+    assert (v.passed, v.reason, v.liveness_frames) == (False, "no_liveness", [None, None])
+    assert 0.125 < v.poses[7].yaw < engine.TURN_YAW_MIN  # the sway is there, and under the threshold
 
 
 def test_a_turn_made_before_the_prompt_was_issued_counts_for_nothing():

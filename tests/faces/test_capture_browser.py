@@ -3,11 +3,12 @@
 The camera is Chromium's fake capture device fed from a .y4m file that ffmpeg builds at
 test time from the committed clip frames (tests/fixtures/faces/clip/, 12 real frames of
 the hamilton clip in time order, played at 4 fps and looped by Chromium: one turn to the
-right and one open mouth every 3 s). The page opens a session, polls the server for the
-prompt of the moment, shows and speaks it, sends frames in chunks as it captures them and
-lands on the verdict page. The server's schedule is pinned to what the looping clip
-honestly answers: turn_right at 1.5 s and open_mouth at 6 s, each followed by a whole loop
-within the 4-s response window; production draws the kinds and the moments at random.
+right, back to the front and a second turn to the right every 3 s). The page opens a session,
+polls the server for the prompt of the moment, shows and speaks it, sends frames in chunks as it
+captures them and lands on the verdict page. The server's schedule is pinned to what the looping
+clip honestly answers, two head turns as production issues them: turn_right at 1.5 s and turn_right
+again at 6 s, each followed by a whole loop within the 4-s response window; production draws the
+sides and the moments at random.
 A still-photo stream (one frame repeated) must end in "liveness not shown".
 
 Screenshots of every step go to $FACE_SCREENSHOTS (default: the test's tmp dir), 375 px wide.
@@ -15,6 +16,7 @@ Screenshots of every step go to $FACE_SCREENSHOTS (default: the test's tmp dir),
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -79,12 +81,65 @@ def camera_page(chromium_path, live_server, client):  # type: ignore[no-untyped-
     pw.stop()
 
 
-BROWSER_SCHEDULE = [{"kind": "turn_right", "at_ms": 1500}, {"kind": "open_mouth", "at_ms": 6000}]
+BROWSER_SCHEDULE = [{"kind": "turn_right", "at_ms": 1500}, {"kind": "turn_right", "at_ms": 6000}]
 
 
 @pytest.fixture
-def browser_schedule(fixed_challenge):  # type: ignore[no-untyped-def]
+def browser_schedule(fixed_challenge, chunk_worker):  # type: ignore[no-untyped-def]
     fixed_challenge(BROWSER_SCHEDULE, 10_500)
+
+
+@pytest.fixture
+def chunk_worker(monkeypatch):  # type: ignore[no-untyped-def]
+    """Chunks are analysed off the request, by one worker thread in arrival order, as the `face`
+    queue's worker does in production. The tests here run Celery eagerly (conftest), which would
+    analyse each chunk inside its upload request: on a loaded machine the page's uploads then queue
+    up behind the analysis, the server stamps frames seconds after they were captured, and the
+    stamps no longer say when the person moved. The decision still analyses whatever the worker has
+    not reached (services._read_infos).
+
+    One lock around the library calls: a production worker is a process that runs one analysis at a
+    time, while here the worker thread and the request deciding the attempt share one dlib detector,
+    and dlib used from two threads at once reads spurious faces (seen as `multiple_faces`)."""
+    import functools
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from certification.faces import engine, services
+
+    lock = threading.Lock()
+    for name in ("analyse", "encode"):
+        real = getattr(engine, name)
+
+        def one_at_a_time(*args, _real=real, **kwargs):  # type: ignore[no-untyped-def]
+            with lock:
+                return _real(*args, **kwargs)
+
+        monkeypatch.setattr(engine, name, functools.wraps(real)(one_at_a_time))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-chunks")
+
+    def analyse(attempt_id: int, first: int, count: int) -> None:
+        try:
+            services.chunk_analyse(attempt_id=attempt_id, first=first, count=count)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(services, "_chunk_dispatch", lambda a, f, c: pool.submit(analyse, a, f, c))
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _attempt_facts(pensioner) -> str:  # type: ignore[no-untyped-def]
+    """What the server decided, for the failure message (reason, distance, liveness, arrivals)."""
+    from certification.faces.models import FaceAttempt
+
+    a = FaceAttempt.objects.filter(pensioner=pensioner).order_by("-created_at").first()
+    if a is None:
+        return "no attempt"
+    return json.dumps({"state": a.state, "reason": a.reason, "distance": a.distance, "liveness": a.liveness_detail,
+                       "frames": a.frame_count, "arrivals_ms": a.arrivals_ms, "timings_ms": a.timings_ms})
 
 
 def _capture_to_verdict(page, shots: Path, prefix: str) -> None:  # type: ignore[no-untyped-def]
@@ -96,14 +151,16 @@ def _capture_to_verdict(page, shots: Path, prefix: str) -> None:  # type: ignore
     assert page.locator("#face-prompt").inner_text() == "请慢慢向右转头"
     page.screenshot(path=str(shots / f"{prefix}-3-prompt1.png"), full_page=True)
     page.wait_for_selector('#face-capture[data-step="2"]', timeout=15_000)
-    assert page.locator("#face-prompt").inner_text() == "请张张嘴"
+    assert page.locator("#face-prompt").inner_text() == "请慢慢向右转头"
     assert page.locator("#face-step").inner_text().startswith("第 2 步")
     page.screenshot(path=str(shots / f"{prefix}-4-prompt2.png"), full_page=True)
     # The server may decide before the page shows "正在核验" (a refused replay or still ends the
     # attempt as soon as a chunk shows it), so the uploading stage is not waited for.
     if page.locator("#face-uploading:not([hidden])").count():
         page.screenshot(path=str(shots / f"{prefix}-5-uploading.png"), full_page=True)
-    page.wait_for_url("**/face/result/**", timeout=60_000)
+    # Generous: on a loaded 2-core machine the decision (and any chunk the worker has not reached yet)
+    # can take tens of seconds; the time to a verdict is measured by benchmark_faces, not here.
+    page.wait_for_url("**/face/result/**", timeout=120_000)
     page.screenshot(path=str(shots / f"{prefix}-6-verdict.png"), full_page=True)
 
 
@@ -116,7 +173,7 @@ def test_certify_me_in_chromium_with_a_real_moving_face_passes_and_shows_the_new
     page.click("#face-agree")
     _capture_to_verdict(page, shots, "self")
     verdict = page.locator("#face-verdict")
-    assert verdict.get_attribute("data-status") == "passed", page.content()[:3000]
+    assert verdict.get_attribute("data-status") == "passed", _attempt_facts(pensioner)
     pensioner.refresh_from_db()
     assert pensioner.valid_until.strftime("%Y年") in page.locator("#face-valid-until").inner_text()
     assert Certification.objects.get(pensioner=pensioner).method == "face_self"
@@ -157,6 +214,6 @@ def test_certify_someone_else_in_chromium_passes_and_is_recorded_as_proxy(
     page.screenshot(path=str(shots / "proxy-1-form-filled.png"), full_page=True)
     page.click("#proxy-next")
     _capture_to_verdict(page, shots, "proxy")
-    assert page.locator("#face-verdict").get_attribute("data-status") == "passed", page.content()[:3000]
+    assert page.locator("#face-verdict").get_attribute("data-status") == "passed", _attempt_facts(pensioner)
     cert = Certification.objects.get(pensioner=pensioner)
     assert (cert.method, cert.helper_id, cert.helper_relationship) == ("face_proxy", relative_user.pk, "子女")

@@ -59,7 +59,7 @@ REASON_TEXT = {
     Reason.NO_FACE: gettext_noop("没有看清您的脸。请到光线明亮的地方，把整张脸放进框里再试一次。"),
     Reason.MULTIPLE_FACES: gettext_noop("画面里不止一个人。请让其他人离开镜头，再试一次。"),
     Reason.NO_MATCH: gettext_noop("没能确认是本人。请摘下帽子和眼镜，正对镜头再试一次。"),
-    Reason.NO_LIVENESS: gettext_noop("没有看到要求的动作。请看到提示后再做动作（转头或张嘴），再试一次。"),
+    Reason.NO_LIVENESS: gettext_noop("没有看到要求的动作。请看到提示后再慢慢转头，再试一次。"),
     Reason.EXPIRED: gettext_noop("时间到了，这次认证已超时。请重新开始。"),
     Reason.ABANDONED: gettext_noop("上一次刷脸没有做完，算作一次没有通过。"),
     Reason.REPLAY: gettext_noop("这些画面以前提交过。请本人对着摄像头，跟着提示重新做一次。"),

@@ -45,6 +45,10 @@ def _ua(request: HttpRequest) -> str:
 def self_start(request: HttpRequest) -> HttpResponse:
     """Step 1: plain-language consent, recorded; then the camera page."""
     p: Pensioner = request.user.pensioner
+    if p.status == Status.DECEASED:
+        # Recorded as deceased: no face check (services refuse it too); their page has the appeal.
+        messages.info(request, _("系统记录显示您已去世，暂时不能刷脸认证。如果记录有误，请在本页点“我有异议 / 我还健在”提出申诉。"))
+        return redirect("certification:pensioner_home")
     has_reference = ReferenceFace.objects.filter(pensioner=p).exists()
     exhausted = services.attempts_exhausted(p)
     if request.method == "POST" and has_reference and not exhausted and request.POST.get("agree") == "yes":

@@ -163,3 +163,16 @@ def test_agreeing_records_consent_and_the_consent_holds_for_the_day(client, pens
         assert client.get(f"/face/capture/{consent.pk}/")["Location"] == "/face/"  # the next day: ask again
         r = client.post("/api/v1/faces/sessions/", {"consent_id": consent.pk}, content_type="application/json")
         assert (r.status_code, r.json()["code"]) == (400, "no_consent")
+
+
+def test_a_pensioner_recorded_as_deceased_is_sent_to_their_page_not_the_camera(client, pensioner, pensioner_user, enrol):
+    # With a reference photo, the consent page would lead to the camera; the record says deceased,
+    # so the page sends them to /me/ where the appeal is, and no consent is recorded.
+    enrol(pensioner)
+    pensioner.status = "deceased"
+    pensioner.save(update_fields=["status"])
+    client.force_login(pensioner_user)
+    for resp in (client.get("/face/"), client.post("/face/", {"agree": "yes"})):
+        assert resp.status_code == 302 and resp["Location"] == "/me/"
+    assert not Consent.objects.filter(user=pensioner_user).exists()
+    assert "暂时不能刷脸认证" in client.get("/me/").content.decode()

@@ -13,10 +13,11 @@ asked for M, in a fixed number of set-based statements:
 3. `suspended`: everyone alive on M's 1st whom the rule does not pay for M.
 4. `overpayment`: every open overpayment case opened before the end of M.
 
-Between 1 and 2, `refund`: an overpayment already recovered whose death was revoked
-(Overpayment.refund, set by the writer) is paid back in M, once: Overpayment.refunded_in
-becomes M, and refund rows are unique per person. The JSON counts it among M's back-pay
-lines and amount.
+Between 1 and 2, `refund`: every overpayment case already recovered whose death was
+revoked (Overpayment.refund, set by the writer) is paid back in M, once per case: the row
+names its case (LedgerEntry.overpayment, unique), and Overpayment.refunded_in becomes M.
+A person wrongly recorded dead twice has two cases and is paid back twice, in the same
+roster or in two. The JSON counts refunds among M's back-pay lines and amount.
 
 `pay` and `back_pay` rows are unique per (pensioner, month): no month is ever paid
 twice to one person, whatever is re-run. A closed month is never reopened: the next
@@ -124,20 +125,23 @@ def roster_close(*, month: dt.date, today: dt.date | None = None, actor: User | 
         f"AND NOT EXISTS (SELECT 1 FROM {_BPL} l WHERE l.back_pay_id = {_BP}.id AND l.paid_in IS NULL)",
         p,
     )
-    # 1b. Recovered overpayments of a revoked death: paid back once, in this roster
-    # (a back-pay line of its own kind; the partial unique index on refund rows and
-    # refunded_in make a second payment impossible, a replay of M writes this row again).
+    # 1b. Recovered overpayments of a revoked death: each case paid back once, in the first
+    # roster that closes after its cancellation (a back-pay line of its own kind). The row
+    # names its case; the unique index on it and refunded_in make a second payment of a case
+    # impossible, and a replay of M writes this row again. Keyed on the case, not the person:
+    # a person with two revoked deaths is paid back both.
     _x(
-        f"INSERT INTO {_L} (roster_month, pensioner_id, kind, month, amount, note) "  # noqa: S608 - identifiers from _meta, values bound
+        f"INSERT INTO {_L} (roster_month, pensioner_id, kind, month, amount, note, overpayment_id) "  # noqa: S608 - identifiers from _meta, values bound
         f"SELECT %(m)s, o.pensioner_id, 'refund', %(m)s, o.refund, "
-        f"'退还已追回的多发款（死亡登记已撤销，死亡日期 ' || CAST(o.death_date AS text) || '）' FROM {_O} o "
+        f"'退还已追回的多发款（死亡登记已撤销，死亡日期 ' || CAST(o.death_date AS text) || '，多发案件 ' "
+        f"|| CAST(o.id AS text) || '）', o.id FROM {_O} o "
         f"WHERE o.refund > 0 AND o.refunded_in IS NULL AND NOT EXISTS (SELECT 1 FROM {_L} x "
-        f"WHERE x.pensioner_id = o.pensioner_id AND x.kind = 'refund') ORDER BY o.pensioner_id",
+        f"WHERE x.overpayment_id = o.id) ORDER BY o.pensioner_id, o.id",
         p,
     )
     _x(
         f"UPDATE {_O} SET refunded_in = %(m)s WHERE refund > 0 AND refunded_in IS NULL AND EXISTS ("  # noqa: S608 - identifiers from _meta, values bound
-        f"SELECT 1 FROM {_L} x WHERE x.roster_month = %(m)s AND x.kind = 'refund' AND x.pensioner_id = {_O}.pensioner_id)",
+        f"SELECT 1 FROM {_L} x WHERE x.overpayment_id = {_O}.id AND x.roster_month = %(m)s)",
         p,
     )
     # 2. The month itself, by the rule on its 1st; 3. those it withholds.

@@ -7,7 +7,8 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from . import idnumber
@@ -327,7 +328,11 @@ class Overpayment(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "多发待追回"
-        constraints = [models.UniqueConstraint(fields=["pensioner"], name="overpayment_once_per_pensioner")]
+        # One case per death: a person wrongly recorded dead twice has two cases (the first
+        # cancelled by its revocation), each recovered and refunded on its own. Only one can
+        # be open at a time; the writer's INSERT ... ON CONFLICT DO NOTHING relies on that.
+        constraints = [models.UniqueConstraint(fields=["pensioner"], condition=Q(state="open"),
+                                               name="overpayment_open_once_per_pensioner")]
 
     def __str__(self) -> str:
         return f"多发 {self.total} 元（死亡日期 {self.death_date}）"
@@ -354,6 +359,7 @@ class LedgerEntry(models.Model):
     `pay` and `back_pay` rows are payments, one per (pensioner, month) under a unique
     constraint, so no month is ever paid twice. `suspended` and `overpayment` rows are
     the roster's other sections, kept so a re-export writes exactly what was recorded.
+    A `refund` row pays back one cancelled overpayment case (`overpayment`), once per case.
     """
 
     class Kind(models.TextChoices):
@@ -372,6 +378,10 @@ class LedgerEntry(models.Model):
     month = models.DateField("所属月份")  # the month paid for (back-pay: the missed month)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     note = models.CharField(max_length=200, blank=True, default="")
+    # A `refund` row's case: each cancelled overpayment is paid back once (issue 10). No index
+    # of its own: the partial unique index below holds the only non-empty values.
+    overpayment = models.ForeignKey(Overpayment, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="refund_entries", db_index=False, verbose_name="退还的多发案件")
 
     class Meta:
         ordering = ["roster_month", "kind", "pensioner_id", "month"]
@@ -379,9 +389,16 @@ class LedgerEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["pensioner", "month"], condition=Q(kind__in=["pay", "back_pay"]),
                                     name="ledger_paid_once_per_person_month"),
-            models.UniqueConstraint(fields=["roster_month", "kind", "pensioner", "month"], name="ledger_row_once"),
-            # A recovered overpayment is paid back once (a person has one overpayment case).
-            models.UniqueConstraint(fields=["pensioner"], condition=Q(kind="refund"), name="ledger_refund_once"),
+            # One row per section, person and month; refund rows once per case in it (two refunds of
+            # one person can close in the same roster). Every other row has no case: the same rule
+            # as before, and the index still leads with roster_month for a month's rows.
+            models.UniqueConstraint("roster_month", "kind", "pensioner", "month", Coalesce("overpayment", Value(0)),
+                                    name="ledger_row_once"),
+            # A recovered overpayment is paid back once per case (a person may have several cases).
+            models.UniqueConstraint(fields=["overpayment"], condition=Q(overpayment__isnull=False),
+                                    name="ledger_refund_once_per_case"),
+            models.CheckConstraint(condition=Q(overpayment__isnull=True) | Q(kind="refund"),
+                                   name="ledger_case_only_on_refund"),
         ]
 
     def __str__(self) -> str:

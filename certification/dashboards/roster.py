@@ -21,6 +21,9 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+
 from certification.ledger import roster_close
 from certification.models import LedgerEntry, User
 from certification.private_files import open_private, private_dir
@@ -39,6 +42,7 @@ def parse_month(raw: str) -> dt.date:
 
 
 SECTIONS = ["pay", "suspended", "back_pay", "refund", "overpayment"]
+_CASE = Coalesce("overpayment", Value(0))
 _PERSON = ["pensioner__id_number", "pensioner__name", "pensioner__street_office__district__name",
            "pensioner__street_office__name"]
 
@@ -46,7 +50,8 @@ _PERSON = ["pensioner__id_number", "pensioner__name", "pensioner__street_office_
 def roster_rows(first: dt.date) -> Iterator[tuple[str, list[object]]]:
     """The rows recorded for roster month `first`, section by section."""
     for section in SECTIONS:
-        rows = (LedgerEntry.objects.filter(roster_month=first, kind=section).order_by("pensioner_id", "month")
+        # The case breaks the tie between two refunds of one person in one roster (ledger_row_once's order).
+        rows = (LedgerEntry.objects.filter(roster_month=first, kind=section).order_by("pensioner_id", "month", _CASE)
                 .values_list(*_PERSON, "month", "amount", "note"))
         for idn, name, district, office, month, amount, note in rows.iterator(chunk_size=10000):
             yield section, [idn, name, district, office, month.strftime("%Y-%m"), amount, note]

@@ -118,11 +118,16 @@ def test_the_recovered_amount_is_refunded_once_in_the_next_roster_and_never_agai
     assert net == 5 * amount
 
 
-def test_a_second_refund_row_for_a_person_is_refused_by_the_database(w):
+def test_a_second_refund_row_for_a_case_is_refused_by_the_database(w):
+    """Refund rows are once per overpayment case (a person wrongly dead twice has two: test_revocation_refund_twice)."""
     p, _rev, _expected = _recovered_then_revoked(w)
     roster_close(month=DEC, today=THURSDAY)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        LedgerEntry.objects.create(roster_month=JAN, pensioner=p, kind="refund", month=JAN, amount=Decimal("1.00"))
+    case = Overpayment.objects.get(pensioner=p)
+    assert LedgerEntry.objects.get(pensioner=p, kind="refund").overpayment_id == case.pk
+    for month in (JAN, DEC):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            LedgerEntry.objects.create(roster_month=month, pensioner=p, kind="refund", month=month,
+                                       amount=Decimal("1.00"), overpayment=case)
 
 
 def test_an_open_overpayment_is_cancelled_with_nothing_to_refund(w, tmp_path):

@@ -176,8 +176,8 @@ def test_two_wrong_deaths_refunded_in_the_same_roster_each_once(w, clock, tmp_pa
     assert _net(p, [case1, case2]) == 3 * AMOUNT
 
 
-def test_a_second_death_while_a_case_is_open_opens_no_second_case(w, clock):
-    """One open case per person: the writer's ON CONFLICT DO NOTHING still holds for the living-dead."""
+def test_the_database_allows_one_open_case_per_person(w, clock):
+    """A second case can open only once the first is no longer open (the writer's INSERT relies on it)."""
     p = PensionerFactory(street_office=w["a"], status="active", valid_until=dt.date(2027, 12, 1), monthly_amount=AMOUNT)
     roster_close(month=SEP, today=_on(clock, SEP))
     case = _die_wrongly(clock, p, died=dt.date(2026, 8, 15), recorded=dt.date(2026, 9, 10))
@@ -185,6 +185,10 @@ def test_a_second_death_while_a_case_is_open_opens_no_second_case(w, clock):
         Overpayment.objects.create(pensioner=p, death_date=dt.date(2026, 8, 1), months=["2026-09-01"], total=AMOUNT,
                                    opened_on=dt.date(2026, 9, 11))
     assert list(Overpayment.objects.filter(pensioner=p).values_list("pk", flat=True)) == [case.pk]
+    Overpayment.objects.filter(pk=case.pk).update(state=Overpayment.State.CANCELLED)
+    Overpayment.objects.create(pensioner=p, death_date=dt.date(2026, 8, 1), months=["2026-09-01"], total=AMOUNT,
+                               opened_on=dt.date(2026, 9, 11))
+    assert Overpayment.objects.filter(pensioner=p).count() == 2
 
 
 # --- the migration's back-fill (0007_ledger_refund_per_case) ----------------------------------------------

@@ -102,7 +102,8 @@ def pensioner_mark_deceased(
             actor_id=actor.pk if actor else None, action="pensioner_mark_deceased",
             detail={"source": source, "evidence_ref": evidence_ref, "death_date": death_date.isoformat()},
         )])
-    return Overpayment.objects.filter(pensioner=p).first()
+    # This death's case: the newest (a person wrongly recorded dead before has older, cancelled ones).
+    return Overpayment.objects.filter(pensioner=p).order_by("-id").first()
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ def revive(*, pensioner: Pensioner, death_date: dt.date, today: dt.date, actor: 
     valid_until = max(valid_until, p.valid_until)
     overpaid = Overpayment.objects.filter(pensioner=p, state=Overpayment.State.OPEN).aggregate(
         t=Sum("total"))["t"] or Decimal("0")
+    # Refunds already waiting from an earlier revocation are not this one's (its SMS names only its own).
+    waiting = list(Overpayment.objects.filter(pensioner=p, refund__gt=0, refunded_in__isnull=True)
+                   .values_list("pk", flat=True))
     last_statement = BackPay.objects.filter(pensioner=p).order_by("-id").values_list("id", flat=True).first() or 0
     counts = effects_apply(today=today, rows=[Effect(
         pensioner_id=p.pk, reason=reason[:64], valid_until=valid_until, exact=True, revive=True,
@@ -88,7 +91,8 @@ def revive(*, pensioner: Pensioner, death_date: dt.date, today: dt.date, actor: 
     )])
     lines = BackPayLine.objects.filter(pensioner_id=p.pk, back_pay_id__gt=last_statement)
     # What the writer set to pay back: an overpayment already recovered (the next roster pays it).
-    refund = Overpayment.objects.filter(pensioner=p, refund__gt=0, refunded_in__isnull=True).aggregate(
+    refund = Overpayment.objects.filter(pensioner=p, refund__gt=0, refunded_in__isnull=True).exclude(
+        pk__in=waiting).aggregate(
         t=Sum("refund"))["t"] or Decimal("0")
     p.refresh_from_db()
     return {

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from certification.idnumber import bucket_of
+
 
 class DeathAction(models.TextChoices):
     IMMEDIATE = "immediate", "立即停发"
@@ -117,12 +119,21 @@ class Evidence(models.Model):
     # Set by the nightly job that linked an unmatched row; that run applies it even
     # though its id is below the run's evidence window.
     linked_by_run = models.BigIntegerField(null=True, blank=True)
+    # certification.idnumber.bucket_of(id_number), the partition key (docs/scale.md §2): on
+    # PostgreSQL the table is PARTITION BY RANGE (bucket) (migration 0007, bigdata.partitions),
+    # and its primary key there is (id, bucket). A plain column set by every writer (the
+    # imports compute it in SQL, save() here): PostgreSQL refuses a generated column as a
+    # partition key.
+    bucket = models.SmallIntegerField()
 
     class Meta:
         verbose_name = verbose_name_plural = "比对数据"
         constraints = [
-            # Re-importing a file adds nothing: (source, source_ref) identifies a record.
-            models.UniqueConstraint(fields=["source", "source_ref"], name="evidence_once_per_source_ref"),
+            # Re-importing a file adds nothing: (source, source_ref) identifies a record; the
+            # bucket is in the key because a partitioned table's unique keys must hold the
+            # partition key (same row, same ID number, same bucket). Source first, so a
+            # look-up by (source_id, source_ref) uses the prefix.
+            models.UniqueConstraint(fields=["source", "source_ref", "bucket"], name="evidence_once_per_source_ref"),
         ]
         indexes = [
             # Used by run_matching's linking step: only the (few) rows still unmatched.
@@ -134,6 +145,11 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_ref} {self.event_date}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # The imports write the bucket in SQL; rows made through the ORM (tests, the admin) here.
+        self.bucket = bucket_of(self.id_number)
+        super().save(*args, **kwargs)
 
 
 class MatchingRun(models.Model):
@@ -170,7 +186,11 @@ class MatchingRun(models.Model):
 
 
 class MatchingChunk(models.Model):
-    """One pensioner-id range of a run; done_at is set in the chunk's own transaction."""
+    """One partition of a run: bucket range [pk_lo, pk_hi) (bigdata.partitions.ranges()).
+
+    done_at is set in the chunk's own transaction. The column names are older than
+    the partitioning (they held pensioner-id ranges); they now hold bucket bounds.
+    """
 
     run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="chunks")
     pk_lo = models.BigIntegerField()

@@ -88,3 +88,36 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return phone[:3] + "****" + phone[-4:]
+
+
+# ---- The pensioner key (issue 14, docs/scale.md §2) ------------------------------------
+
+BUCKETS = 1000  # bucket_of() is 0..999
+
+
+def bucket_of(id_number: str) -> int:
+    """The ID number's three sequence digits (characters 15–17) as 0..999: the partition key.
+
+    A function of the ID number, not of the pensioner's row id, so evidence that
+    arrives before its person lands where the person's evidence will be. Total: a
+    short number, or one whose three characters are not all ASCII digits (malformed
+    roster rows exist in test data; full-width digits are not digits here, as in
+    normalize()'s output they never occur), is bucket 0. bucket_sql() says the same
+    in SQL (tests/bigdata/test_bucket_agrees.py).
+    """
+    seq = (id_number or "")[14:17]
+    if len(seq) == 3 and all("0" <= c <= "9" for c in seq):
+        return int(seq)
+    return 0
+
+
+def bucket_sql(column: str, vendor: str) -> str:
+    """bucket_of() as an SQL expression over `column` (a trusted identifier, never a value).
+
+    PostgreSQL: the same text is the expression index on certification_pensioner, so
+    the planner matches it only when a query spells it exactly like this.
+    """
+    seq = f"substr({column}, 15, 3)"
+    if vendor == "postgresql":
+        return f"(CASE WHEN {seq} ~ '^[0-9]{{3}}$' THEN CAST({seq} AS integer) ELSE 0 END)"
+    return f"(CASE WHEN {seq} GLOB '[0-9][0-9][0-9]' THEN CAST({seq} AS integer) ELSE 0 END)"

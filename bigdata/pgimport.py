@@ -12,7 +12,9 @@ steps, all in the import's transaction:
    checked when the roster was imported), the date text is exactly one of the
    valid dates in a small calendar table (every day from 1950-01-01 to today in
    the three formats), the reference is trimmed and short. These go straight into
-   Evidence with `INSERT … ON CONFLICT DO NOTHING` on (source, source_ref).
+   Evidence with `INSERT … ON CONFLICT DO NOTHING` on (source, source_ref, bucket),
+   the bucket (the partition key) computed from the ID number by
+   certification.idnumber.bucket_sql().
 3. Every other line (unknown IDs, untrimmed or full-width text, bad rows, quoted
    CSV lines) goes to a small residue table and is checked in full by the SQL copy
    of the rules below (NFKC, trim, upper-case x, shape, GB 11643 check digit,
@@ -25,7 +27,7 @@ and bigdata.parsing say: tests/bigdata/test_sql_checks_agree.py checks it on a
 generated population of valid and invalid numbers and dates.
 
 Plans do not depend on statistics of the evidence table: no statement reads it
-(the insert's duplicate check is the unique index itself), the staging table is
+(the insert's duplicate check is the unique index itself, one per partition), the staging table is
 ANALYZEd before use, and nested loops are off for the transaction, so an empty,
 freshly ANALYZEd evidence table (after a truncate or a restore) cannot turn a join
 into a nested loop over millions of rows (tests/bigdata/test_import_plan.py).
@@ -47,6 +49,7 @@ from typing import Any
 import psycopg2
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from certification.idnumber import bucket_sql
 from certification.models import Pensioner
 from certification.spreadsheets import sql_csv_text
 
@@ -61,6 +64,8 @@ _P = Pensioner._meta.db_table
 _COPY_CHUNK = 1 << 20
 # Residue rows up to which index look-ups of their pensioners beat hashing the pensioner table.
 _RESIDUE_INDEXED = 100_000
+# The conflict target: Evidence's unique key (a partitioned table's keys hold the partition key).
+ON_CONFLICT = "ON CONFLICT (source_id, source_ref, bucket) DO NOTHING"
 
 # What Python's str.strip() removes (str.isspace()), for btrim(): the two paths must trim alike.
 WHITESPACE = (
@@ -253,13 +258,14 @@ def import_file(*, path: Path, encoding: str, layout: Layout, source_id: int, ba
             f"  (p.id IS NOT NULL AND d.day IS NOT NULL AND COALESCE({fast}, false)) AS fast "
             f"  FROM {fields} LEFT JOIN {_P} p ON p.id_number = s.fid "
             f"  LEFT JOIN bigdata_calendar d ON d.txt = s.fdate), "
-            f"ins AS (INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, batch_id) "
-            f"  SELECT %(src)s, fref, id_number, name, day, id, %(batch)s FROM j WHERE fast "
+            f"ins AS (INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, batch_id, "
+            f"  bucket) SELECT %(src)s, fref, id_number, name, day, id, %(batch)s, {bucket_sql('id_number', 'postgresql')} "
+            f"  FROM j WHERE fast "
             f"  {{conflict}} RETURNING 1), "
             f"r AS (INSERT INTO {rest} (line, raw) SELECT line, raw FROM j WHERE NOT fast RETURNING 1) "
             f"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM r)"
         )
-        on_conflict = "ON CONFLICT (source_id, source_ref) DO NOTHING"
+        on_conflict = ON_CONFLICT
         # ON CONFLICT costs a speculative insertion per row (about 1.6x a plain insert,
         # docs/performance.md). A new feed, the usual case, has no known reference: try
         # the plain insert, and only when the unique index refuses it (a resent file, a
@@ -285,9 +291,10 @@ def import_file(*, path: Path, encoding: str, layout: Layout, source_id: int, ba
             cur.execute("SET LOCAL enable_nestloop TO DEFAULT")
         cur.execute(
             f"WITH ins AS (INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
-            f"batch_id) SELECT %(src)s, r.ref, r.idn, r.name, r.day, p.id, %(batch)s FROM {rest} r "
+            f"batch_id, bucket) SELECT %(src)s, r.ref, r.idn, r.name, r.day, p.id, %(batch)s, "
+            f"{bucket_sql('r.idn', 'postgresql')} FROM {rest} r "
             f"LEFT JOIN {_P} p ON p.id_number = r.idn WHERE NOT r.blank AND r.reason IS NULL ORDER BY r.line "
-            f"ON CONFLICT (source_id, source_ref) DO NOTHING RETURNING pensioner_id) "
+            f"{ON_CONFLICT} RETURNING pensioner_id) "
             f"SELECT count(*), count(pensioner_id) FROM ins", params)
         rest_inserted, rest_linked = cur.fetchone()
         cur.execute("SET LOCAL enable_nestloop = off")
@@ -388,10 +395,12 @@ def _check_residue(cur: Any, rest: str, layout: Layout, params: dict[str, Any]) 
 def _first_line_wins(cur: Any, stage: str, rest: str, layout: Layout, params: dict[str, Any], linked: int) -> int:
     """A file that repeats a source_ref keeps its first line, as the portable path does.
 
-    Only reached when this import inserted rows and skipped others, and it touches only
-    the references the file itself repeats (usually none: one aggregate over the file),
-    through the unique index; a resent, overlapping feed costs no scan of Evidence.
-    Returns the batch's linked count.
+    Per bucket, like the unique key: lines with the same reference and ID numbers in
+    two buckets are two records on both paths (docs/scale.md §2); within a bucket the
+    earliest line's content is what stays. Only reached when this import inserted rows
+    and skipped others, and it touches only the references the file itself repeats
+    (usually none: one aggregate over the file), through the unique index; a resent,
+    overlapping feed costs no scan of Evidence. Returns the batch's linked count.
     """
     f = "(string_to_array(s.raw, ','))"
     name = f"left(btrim({f}[{layout.i_name}], %(ws)s), {parsing.MAX_NAME})" if layout.i_name else "''"
@@ -399,9 +408,11 @@ def _first_line_wins(cur: Any, stage: str, rest: str, layout: Layout, params: di
             f"FROM {stage} s JOIN bigdata_calendar d ON d.txt = {f}[{layout.i_date}] "
             f"WHERE s.line > 1 AND s.line NOT IN (SELECT line FROM {rest}) "
             f"UNION ALL SELECT line, ref, idn, day, name FROM {rest} WHERE NOT blank AND reason IS NULL")
+    good = f"SELECT g0.*, {bucket_sql('g0.idn', 'postgresql')} AS bucket FROM ({good}) g0"  # noqa: S608 - fixed SQL
     cur.execute(f"CREATE TEMP TABLE bigdata_first ON COMMIT DROP AS "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
-                f"SELECT DISTINCT ON (ref) ref, line, idn, day, name FROM ({good}) g "
-                f"WHERE ref IN (SELECT ref FROM ({good}) h GROUP BY ref HAVING count(*) > 1) ORDER BY ref, line",
+                f"SELECT DISTINCT ON (ref, bucket) ref, bucket, line, idn, day, name FROM ({good}) g "
+                f"WHERE (ref, bucket) IN (SELECT ref, bucket FROM ({good}) h GROUP BY ref, bucket "
+                f"HAVING count(*) > 1) ORDER BY ref, bucket, line",
                 params)
     repeated = cur.rowcount
     if repeated:
@@ -411,10 +422,11 @@ def _first_line_wins(cur: Any, stage: str, rest: str, layout: Layout, params: di
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(
             f"WITH old AS (SELECT e.id, e.pensioner_id IS NOT NULL AS was FROM bigdata_first x "  # noqa: S608 - only our own table names and header column numbers (ints) are interpolated; values are bound
-            f"  JOIN {_E} e ON e.source_id = %(src)s AND e.source_ref = x.ref WHERE e.batch_id = %(batch)s), "
+            f"  JOIN {_E} e ON e.source_id = %(src)s AND e.source_ref = x.ref AND e.bucket = x.bucket "
+            f"  WHERE e.batch_id = %(batch)s), "
             f"upd AS (UPDATE {_E} e SET id_number = x.idn, event_date = x.day, name = x.name, pensioner_id = p.id "
             f"  FROM bigdata_first x LEFT JOIN {_P} p ON p.id_number = x.idn, old "
-            f"  WHERE e.id = old.id AND e.source_id = %(src)s AND e.source_ref = x.ref "
+            f"  WHERE e.id = old.id AND e.source_id = %(src)s AND e.source_ref = x.ref AND e.bucket = x.bucket "
             f"  AND (e.id_number, e.event_date, e.name) IS DISTINCT FROM (x.idn, x.day, x.name) "
             f"  RETURNING (e.pensioner_id IS NOT NULL)::int - old.was::int AS delta) "
             f"SELECT COALESCE(sum(delta), 0) FROM upd", params)

@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from certification import rules
+from certification.idnumber import bucket_sql
 from certification.models import Pensioner, User
 from certification.private_files import open_private, private_dir
 from certification.services import audit_log
@@ -98,8 +99,9 @@ def evidence_import(
     """Import one feed file into Evidence; every data row lands in exactly one bucket.
 
     Good rows are staged (COPY on PostgreSQL, batched inserts elsewhere) and moved
-    into Evidence with one INSERT … SELECT that links pensioners by ID number and
-    skips (source, source_ref) pairs already present, so re-importing adds nothing.
+    into Evidence with one INSERT … SELECT that links pensioners by ID number, sets the
+    bucket (the partition key), and skips (source, source_ref, bucket) keys already
+    present, so re-importing adds nothing.
     Bad rows go to the errors file with their line number and reason.
     """
     today = today or rules.today_local()
@@ -260,14 +262,15 @@ class IterStream:
 _STAGE_COLUMNS = "line integer, id_number varchar(18), event_date date, source_ref varchar(128), name varchar(64)"
 
 
-def _insert_from_stage_sql(order: str) -> str:
+def _insert_from_stage_sql(order: str, vendor: str) -> str:
     # The earliest line wins among duplicates inside one file: rows go in line order
-    # and ON CONFLICT DO NOTHING skips every later one.
+    # and ON CONFLICT DO NOTHING skips every later one (per bucket, as the unique key:
+    # pgimport._first_line_wins does the same on the SQL path).
     return (
-        f"INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, batch_id) "  # noqa: S608 - table names are module constants from Model._meta, values are bound parameters
-        f"SELECT %s, s.source_ref, s.id_number, s.name, s.event_date, p.id, %s "
+        f"INSERT INTO {_E} (source_id, source_ref, id_number, name, event_date, pensioner_id, batch_id, bucket) "  # noqa: S608 - table names are module constants from Model._meta, values are bound parameters
+        f"SELECT %s, s.source_ref, s.id_number, s.name, s.event_date, p.id, %s, {bucket_sql('s.id_number', vendor)} "
         f"FROM bigdata_stage s LEFT JOIN {_P} p ON p.id_number = s.id_number WHERE true {order} "
-        f"ON CONFLICT (source_id, source_ref) DO NOTHING"
+        f"{pgimport.ON_CONFLICT}"
     )
 
 
@@ -300,7 +303,7 @@ def _stage_and_insert_pg(rows: Iterator[parsing.Row], *, source_id: int, batch_i
         # the unique index (ON CONFLICT), and joins are hashed (the planner trap,
         # docs/performance.md).
         cur.execute("SET LOCAL enable_nestloop = off")
-        cur.execute(f"WITH ins AS ({_insert_from_stage_sql('ORDER BY s.line')} RETURNING pensioner_id) "  # noqa: S608 - table names are module constants from Model._meta, values are bound parameters
+        cur.execute(f"WITH ins AS ({_insert_from_stage_sql('ORDER BY s.line', 'postgresql')} RETURNING pensioner_id) "  # noqa: S608 - table names are module constants from Model._meta, values are bound parameters
                     f"SELECT count(*), count(pensioner_id) FROM ins", [source_id, batch_id])
         inserted, linked = cur.fetchone()
         cur.execute("SET LOCAL enable_nestloop TO DEFAULT")
@@ -323,7 +326,7 @@ def _stage_and_insert_portable(rows: Iterator[parsing.Row], *, source_id: int, b
                     batch.clear()
             if batch:
                 cur.executemany("INSERT INTO bigdata_stage VALUES (%s, %s, %s, %s, %s)", batch)
-            cur.execute(_insert_from_stage_sql("ORDER BY s.line"), [source_id, batch_id])
+            cur.execute(_insert_from_stage_sql("ORDER BY s.line", connection.vendor), [source_id, batch_id])
             cur.execute(f"SELECT count(*), count(pensioner_id) FROM {_E} WHERE batch_id = %s", [batch_id])  # noqa: S608 - table names are module constants from Model._meta, values are bound parameters
             inserted, linked = cur.fetchone()
         finally:

@@ -119,5 +119,5 @@ def bucket_sql(column: str, vendor: str) -> str:
     """
     seq = f"substr({column}, 15, 3)"
     if vendor == "postgresql":
-        return f"(CASE WHEN {seq} ~ '^[0-9]{{3}}$' THEN CAST({seq} AS integer) ELSE 0 END)"
+        return f"(CASE WHEN {seq} ~ '^[0-9][0-9][0-9]$' THEN CAST({seq} AS integer) ELSE 0 END)"
     return f"(CASE WHEN {seq} GLOB '[0-9][0-9][0-9]' THEN CAST({seq} AS integer) ELSE 0 END)"

@@ -36,7 +36,7 @@ COLUMNS = "id, source_ref, id_number, name, event_date, linked_by_run, pensioner
 
 def bucket_pg(column: str) -> str:
     seq = f"substr({column}, 15, 3)"
-    return f"(CASE WHEN {seq} ~ '^[0-9]{{3}}$' THEN CAST({seq} AS integer) ELSE 0 END)"
+    return f"(CASE WHEN {seq} ~ '^[0-9][0-9][0-9]$' THEN CAST({seq} AS integer) ELSE 0 END)"
 
 
 def bucket_sqlite(column: str) -> str:

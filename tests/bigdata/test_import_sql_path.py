@@ -47,11 +47,12 @@ def _mixed_file(tmp_path, known: list[str]):  # type: ignore[no-untyped-def]
         "",                                                 # 14 blank: not a row
         f'2026-06-04,{known[5]},"A-12, quoted",孙七',        # 15 quoted: Python-checked, good
         f'2026-06-04,"{known[5]},A-13,',                    # 16 unclosed quote
-        f"2026-06-05,{known[6]},A-1,重复",                  # 17 repeats A-1: duplicate
+        f"2026-06-05,{known[6]},A-1,重复",                  # 17 A-1 again, another bucket: a second record
         f"2026-06-06,{known[6]},{'R' * 129},",              # 18 ref too long
         f"2026-06-07,{known[7]},A-14,{'名' * 70}",          # 19 long name: cut to 64
         "   ",                                              # 20 blank
         f"2026-06-08,{known[7]}X,A-15,",                    # 21 19 characters
+        f"2026-06-09,{known[0]},A-1,重复",                  # 22 repeats A-1 in its bucket: duplicate
     ]
     path = tmp_path / "mixed.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
@@ -82,12 +83,16 @@ def test_the_sql_path_and_the_python_path_agree_on_a_file_with_every_kind_of_row
     fast = evidence_import(path=path, source=source_get("transit"), today=TODAY)
     assert "SQL path" in caplog.text
     buckets = ("rows", "accepted", "duplicates", "rejected", "unmatched")
-    assert [getattr(fast, k) for k in buckets] == [getattr(slow, k) for k in buckets] == [18, 7, 1, 9, 1]
+    assert [getattr(fast, k) for k in buckets] == [getattr(slow, k) for k in buckets] == [19, 8, 1, 9, 1]
     assert _errors(fast) == _errors(slow)
     assert [line for line, _ in _errors(fast)] == ["8", "9", "10", "11", "12", "13", "16", "18", "21"]
     assert _stored("transit") == _stored("hospital")
     by_ref = {r[0]: r for r in _stored("transit")}
-    assert by_ref["A-1"][2] == dt.date(2026, 6, 23)  # the first line of a repeated reference wins
+    # The first line of a repeated reference wins within its bucket (line 22 is a duplicate of
+    # line 2); the same reference with an ID number in another bucket is a second record, on
+    # both paths (the unique key is (source, source_ref, bucket): docs/scale.md §2).
+    assert sorted((r[1], r[2]) for r in _stored("transit") if r[0] == "A-1") == sorted(
+        [(known[0], dt.date(2026, 6, 23)), (known[6], dt.date(2026, 6, 5))])
     assert by_ref["A-4"][1] == known[3] and by_ref["A-4"][4] is not None  # full-width matched
     assert by_ref["A-5"][1:4] == (known[4], dt.date(2026, 6, 2), "赵六")
     assert len(by_ref["A-14"][3]) == 64

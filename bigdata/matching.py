@@ -21,7 +21,12 @@ replays the same order with the pure functions):
 4. certification.services.transitions_run for everyone in range (the writer again).
 
 Work tracking: a run owns the evidence id window (lo, hi]; the next run starts
-where the last finished one ended. Every step is idempotent (extension only
+where the last finished one ended. A run is cut into one chunk per partition of
+the evidence table (bigdata.partitions: a bucket range of the ID number's sequence
+digits, certification.idnumber.bucket_of); every statement of a chunk filters
+evidence on `bucket` (so PostgreSQL prunes the other partitions,
+tests/bigdata/test_partition_pruning.py) and pensioners on the same expression
+(their index `pensioner_bucket_idx`). SQLite has no partitions and chunks the same way. Every step is idempotent (extension only
 lengthens, inserts skip conflicts, deaths skip the deceased), so a killed run
 restarted, or a chunk redelivered to another worker, ends in the same state.
 """
@@ -45,9 +50,11 @@ from django.utils import timezone
 from certification import rules
 from certification.effects import VOID_AFTER_DEATH, Source, effects_apply, effects_cleanup
 from certification.effects import as_date as _as_date
+from certification.idnumber import bucket_sql
 from certification.models import Certification, Pensioner
 from certification.services import transitions_run
 
+from . import partitions
 from .locks import chunk_lock, evidence_write_barrier, run_lock
 from .models import (
     DeathAction,
@@ -68,10 +75,6 @@ _C = Certification._meta.db_table
 _F = FraudAlert._meta.db_table
 _DR = DeathRecord._meta.db_table
 
-# Pensioner ids per chunk of a full run. One chunk is fastest (each statement scans
-# the night's evidence once); smaller chunks bound the transaction size. 1M
-# pensioners + 5M evidence in one chunk: see docs/performance.md.
-DEFAULT_CHUNK_PENSIONERS = 5_000_000
 # Seconds to pause at the end of each chunk, before it commits. A test hook (a test
 # kills a run inside an open chunk transaction); zero in production.
 DEFAULT_CHUNK_PAUSE = 0.0
@@ -88,10 +91,6 @@ def set_local_work_mem() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SELECT set_config('work_mem', %s, true)", [os.environ.get("BIGDATA_WORK_MEM") or "256MB"])
-
-
-def chunk_pensioners() -> int:
-    return int(os.environ.get("BIGDATA_CHUNK_PENSIONERS") or DEFAULT_CHUNK_PENSIONERS)
 
 
 def chunk_pause() -> float:
@@ -137,23 +136,18 @@ def run_open(*, today: dt.date) -> MatchingRun:
 
 
 def chunks_plan(run: MatchingRun, *, size: int | None = None) -> list[MatchingChunk]:
-    """Split the pensioner id space into ranges [lo, hi); idempotent for a resumed run."""
+    """One chunk per evidence partition: bucket ranges [pk_lo, pk_hi); idempotent for a resumed run.
+
+    `size` is accepted and ignored: chunks used to be pensioner-id ranges of a given
+    size, and callers (tasks, drills) still pass one. The first and last ranges are
+    open, so every pensioner (a malformed ID number too) is in exactly one chunk.
+    """
+    del size
     existing = list(run.chunks.all())
     if existing:
         return existing
-    size = size or chunk_pensioners()
-    # Boundaries every `size` pensioners by count, not by id arithmetic: ids have gaps.
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {_P}) x "  # noqa: S608 - _meta names and fixed SQL, values bound
-            f"WHERE (rn - 1) %% %s = 0 ORDER BY id", [size],
-        )
-        starts = [int(r[0]) for r in cur.fetchall()] or [1]
-    starts[0] = 0
-    # The last range is open-ended so pensioners created during the run are covered.
-    ranges = list(zip(starts, [*starts[1:], 1 << 62], strict=True))
     MatchingChunk.objects.bulk_create(
-        [MatchingChunk(run=run, pk_lo=lo, pk_hi=hi) for lo, hi in ranges], ignore_conflicts=True
+        [MatchingChunk(run=run, pk_lo=lo, pk_hi=hi) for lo, hi in partitions.ranges()], ignore_conflicts=True
     )
     return list(run.chunks.all())
 
@@ -176,16 +170,16 @@ def _run_totals(run: MatchingRun) -> Counts:
     return totals
 
 
-def matching_run(*, today: dt.date, pk_range: tuple[int, int] | None = None,
+def matching_run(*, today: dt.date, bucket_range: tuple[int, int] | None = None,
                  run_id: int | None = None) -> dict[str, Any]:
-    """One night's matching, whole (pk_range=None) or one pensioner-id range of it.
+    """One night's matching, whole (bucket_range=None: every chunk in turn) or one chunk of it.
 
     A whole run takes the exclusive run lock (a second one raises AlreadyRunning);
     a chunk takes it shared, so the chunks of one run proceed on several workers.
     Returns the DESIGN §4 counts; a resumed run reports the whole run's totals.
     """
     started = time.perf_counter()
-    if pk_range is None:
+    if bucket_range is None:
         with run_lock():
             run = run_open(today=today)
             for chunk in chunks_plan(run):
@@ -196,8 +190,8 @@ def matching_run(*, today: dt.date, pk_range: tuple[int, int] | None = None,
     else:
         with run_lock(shared=True):
             run = MatchingRun.objects.get(pk=run_id) if run_id else run_open(today=today)
-            chunk, _ = MatchingChunk.objects.get_or_create(run=run, pk_lo=pk_range[0],
-                                                           defaults={"pk_hi": pk_range[1]})
+            chunk, _ = MatchingChunk.objects.get_or_create(run=run, pk_lo=bucket_range[0],
+                                                           defaults={"pk_hi": bucket_range[1]})
             counts = chunk_process(run=run, chunk=chunk, today=today)
             _run_finish_if_complete(run)
             totals = Counts()
@@ -206,7 +200,7 @@ def matching_run(*, today: dt.date, pk_range: tuple[int, int] | None = None,
 
 
 def chunk_process(*, run: MatchingRun, chunk: MatchingChunk, today: dt.date) -> dict[str, int]:
-    """Process one pensioner range of a run in one transaction; a done chunk is skipped."""
+    """Process one chunk (bucket range) of a run in one transaction; a done chunk is skipped."""
     with chunk_lock(run.pk, chunk.pk_lo):
         with transaction.atomic():
             fresh = MatchingChunk.objects.select_for_update().get(pk=chunk.pk)
@@ -226,7 +220,7 @@ def chunk_process(*, run: MatchingRun, chunk: MatchingChunk, today: dt.date) -> 
 # ---- One chunk: the set-based SQL ---------------------------------------------
 
 class _Chunk:
-    """The statements for one pensioner-id range [lo, hi) of a run's evidence window."""
+    """The statements for one bucket range [lo, hi) (one partition) of a run's evidence window."""
 
     def __init__(self, *, run: MatchingRun, lo: int, hi: int, today: dt.date) -> None:
         self.run = run
@@ -247,6 +241,8 @@ class _Chunk:
                              and s.death_action == DeathAction.VERIFY] or [-1]
         self.counter_visit = [s.pk for s in enabled if s.code == "counter_visit"] or [-1]
         self.temps: list[str] = []
+        # The pensioner side of the chunk, spelled as the expression index pensioner_bucket_idx.
+        self.p_bucket = bucket_sql("p.id_number", connection.vendor)
 
     # -- helpers
     def _x(self, sql: str, extra: dict[str, Any] | None = None) -> int:
@@ -270,13 +266,22 @@ class _Chunk:
 
     def _window(self, sources: list[int]) -> str:
         # The run's evidence: its id window, plus rows linked late by this or a
-        # superseded run; only this chunk's pensioners; nothing dated after today.
+        # superseded run; matched rows of this chunk's partition only; nothing dated after today.
         ids = ",".join(str(int(s)) for s in sources)
         return (
             f"((e.id > %(lo)s AND e.id <= %(hi)s) OR e.linked_by_run > %(floor)s) "
-            f"AND e.pensioner_id >= %(a)s AND e.pensioner_id < %(b)s "
+            f"AND {self._part('e')} AND e.pensioner_id IS NOT NULL "
             f"AND e.event_date <= %(today)s AND e.source_id IN ({ids})"
         )
+
+    @staticmethod
+    def _part(alias: str) -> str:
+        """This chunk's partition of evidence: on every statement that reads it, so the planner prunes."""
+        return f"{alias}.bucket >= %(a)s AND {alias}.bucket < %(b)s"
+
+    def _pensioners(self) -> str:
+        """This chunk's pensioners, by the same bucket rule (the expression index)."""
+        return f"{self.p_bucket} >= %(a)s AND {self.p_bucket} < %(b)s"
 
     def _key(self) -> str:
         # (date, id) packed into one bigint so max()/min() picks a record in one hash
@@ -313,7 +318,7 @@ class _Chunk:
             fraud = self._fraud()
             lap("fraud")
             extended, restored, warned, suspended = self._extend_and_restore(lap)
-            t = transitions_run(today=self.today, pk_range=(self.params["a"], self.params["b"]))
+            t = transitions_run(today=self.today, bucket_range=(self.params["a"], self.params["b"]))
             lap("transitions")
         finally:
             for name in self.temps:
@@ -330,7 +335,7 @@ class _Chunk:
         self._x(
             f"UPDATE {_E} SET pensioner_id = p.id, linked_by_run = %(run)s FROM {_P} p "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"WHERE {_E}.pensioner_id IS NULL AND {_E}.id <= %(hi)s AND p.id_number = {_E}.id_number "
-            f"AND p.id >= %(a)s AND p.id < %(b)s"
+            f"AND {self._part(_E)} AND {self._pensioners()}"
         )
 
     def _deaths(self) -> int:
@@ -341,7 +346,7 @@ class _Chunk:
             f"INSERT INTO bd_death (pensioner_id, death_date, evidence_id) "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
             f"  SELECT e.pensioner_id, min({self._key()}) AS k FROM {_E} e JOIN {_P} p ON p.id = e.pensioner_id "
-            f"  WHERE {self._window(self.death)} AND p.status <> 'deceased' "
+            f"  WHERE {self._window(self.death)} AND {self._pensioners()} AND p.status <> 'deceased' "
             # A record staff already decided (rejected, in conflict, revoked) is never applied again.
             f"  AND NOT EXISTS (SELECT 1 FROM {_DR} r WHERE r.pensioner_id = e.pensioner_id "
             f"  AND r.source_ref = e.source_ref AND r.state IN ('rejected', 'conflict', 'revoked') "
@@ -355,7 +360,9 @@ class _Chunk:
         counts = effects_apply(today=self.today, now=self.now, source=Source(
             columns={"pensioner_id": "d.pensioner_id", "death_date": "d.death_date", "reason": "'death:' || s.code",
                      "ref": "d.evidence_id"},
-            from_sql=f"bd_death d JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id",
+            from_sql=f"bd_death d JOIN {_E} e ON e.id = d.evidence_id AND {self._part('e')} "
+                     f"JOIN {_S} s ON s.id = e.source_id",
+            params={"a": self.params["a"], "b": self.params["b"]},
         ))
         # The lifecycle row of each death that acted (a revocation later marks it revoked), and
         # any verify case still open for these people is settled by the trusted record.
@@ -363,7 +370,8 @@ class _Chunk:
             f"INSERT INTO {_DR} (pensioner_id, source, source_ref, death_date, kind, state, opened_on, "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"decision_note, created_at) "
             f"SELECT d.pensioner_id, s.code, e.source_ref, d.death_date, 'immediate', 'confirmed', %(today)s, '', "
-            f"%(now)s FROM bd_death d JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id "
+            f"%(now)s FROM bd_death d JOIN {_E} e ON e.id = d.evidence_id AND {self._part('e')} "
+            f"JOIN {_S} s ON s.id = e.source_id "
             f"JOIN {_P} p ON p.id = d.pensioner_id WHERE p.status = 'deceased' ON CONFLICT DO NOTHING"
         )
         self._x(
@@ -394,7 +402,8 @@ class _Chunk:
             f"opened_on, decision_note, created_at) "
             f"SELECT d.pensioner_id, s.code, e.source_ref, d.death_date, 'conflict', 'conflict', b.seen, "
             f"%(today)s, '', %(now)s FROM bd_death d JOIN bd_seen b ON b.pensioner_id = d.pensioner_id "
-            f"JOIN {_E} e ON e.id = d.evidence_id JOIN {_S} s ON s.id = e.source_id ON CONFLICT DO NOTHING"
+            f"JOIN {_E} e ON e.id = d.evidence_id AND {self._part('e')} JOIN {_S} s ON s.id = e.source_id "
+            f"ON CONFLICT DO NOTHING"
         )
         self._x("DELETE FROM bd_death WHERE pensioner_id IN (SELECT pensioner_id FROM bd_seen)")
         return int(self._rows("SELECT COUNT(*) FROM bd_death")[0][0])
@@ -406,7 +415,8 @@ class _Chunk:
             f"decision_note, created_at) "
             f"SELECT e.pensioner_id, s.code, e.source_ref, e.event_date, 'verify', 'verify', %(today)s, '', %(now)s "
             f"FROM {_E} e JOIN {_S} s ON s.id = e.source_id JOIN {_P} p ON p.id = e.pensioner_id "
-            f"WHERE {self._window(self.death_verify)} AND p.status <> 'deceased' ON CONFLICT DO NOTHING"
+            f"WHERE {self._window(self.death_verify)} AND {self._pensioners()} AND p.status <> 'deceased' "
+            f"ON CONFLICT DO NOTHING"
         )
 
     def _fraud(self) -> int:
@@ -420,7 +430,8 @@ class _Chunk:
             f"INSERT INTO {_F} (pensioner_id, source, source_ref, event_date, death_date, state, created_at) "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"SELECT e.pensioner_id, s.code, e.source_ref, e.event_date, p.death_date, 'open', %(now)s "
             f"FROM {_E} e JOIN {_S} s ON s.id = e.source_id JOIN {_P} p ON p.id = e.pensioner_id "
-            f"WHERE {self._window(self.qualifying)} AND p.status = 'deceased' AND p.death_date IS NOT NULL "
+            f"WHERE {self._window(self.qualifying)} AND {self._pensioners()} AND p.status = 'deceased' "
+            f"AND p.death_date IS NOT NULL "
             f"AND e.event_date > p.death_date ON CONFLICT DO NOTHING"
         )
         voided = self._x(
@@ -428,7 +439,7 @@ class _Chunk:
             f"SELECT c.pensioner_id, c.source, c.evidence_ref, c.occurred_on, p.death_date, 'open', %(now)s "
             f"FROM {_C} c JOIN {_P} p ON p.id = c.pensioner_id "
             f"WHERE c.voided_at IS NOT NULL AND c.void_reason = '{VOID_AFTER_DEATH}' AND c.method = 'big_data' "
-            f"AND c.pensioner_id >= %(a)s AND c.pensioner_id < %(b)s AND p.death_date IS NOT NULL "
+            f"AND {self._pensioners()} AND p.death_date IS NOT NULL "
             f"AND NOT EXISTS (SELECT 1 FROM {_F} f WHERE f.source = c.source AND f.source_ref = c.evidence_ref) "
             f"ON CONFLICT DO NOTHING"
         )
@@ -471,7 +482,7 @@ class _Chunk:
             f"INSERT INTO {_C} (pensioner_id, method, occurred_on, recorded_at, source, evidence_ref, note, "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"helper_relationship) "
             f"SELECT x.pensioner_id, 'big_data', e.event_date, %(now)s, s.code, e.source_ref, '', '' "
-            f"FROM fx_work x JOIN {_E} e ON e.id = x.ref JOIN {_S} s ON s.id = e.source_id "
+            f"FROM fx_work x JOIN {_E} e ON e.id = x.ref AND {self._part('e')} JOIN {_S} s ON s.id = e.source_id "
             f"WHERE x.new_vu > x.old_vu AND x.new_status <> 'deceased' "
             # An anti-join, not ON CONFLICT: per-row speculative insertion doubled this
             # statement. Nothing else writes big_data certifications, and the run lock

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 from celery import shared_task
@@ -12,10 +11,6 @@ from certification import rules
 
 from .locks import AlreadyRunning, run_lock
 from .matching import chunks_plan, matching_run, run_open
-
-# Pensioner ids per chunk when the night is shared between workers: ~100k people and
-# their evidence is a transaction of a few seconds (docs/performance.md).
-DEFAULT_SCALEOUT_CHUNK = 100_000
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -29,14 +24,18 @@ def process_batch(batch_id: int) -> dict[str, Any] | None:
 
 def matching_chunk_signatures(*, day: dt.date, chunk_size: int | None = None,
                               queue: str | None = None) -> tuple[int, list[Any]]:
-    """Plan (or resume) the night's run: one matching_chunk signature per undone pensioner-id range.
+    """Plan (or resume) the night's run: one matching_chunk signature per undone partition.
 
-    Raises AlreadyRunning when a whole-table run holds the lock.
+    A chunk is one partition of the evidence table (bigdata.partitions), so workers
+    on many machines each take partitions. `chunk_size` is accepted and ignored (it
+    was a pensioner count per chunk before the partitioning; callers still pass it),
+    as is the old BIGDATA_SCALEOUT_CHUNK setting. Raises AlreadyRunning when a
+    whole-table run holds the lock.
     """
-    size = chunk_size or int(os.environ.get("BIGDATA_SCALEOUT_CHUNK") or DEFAULT_SCALEOUT_CHUNK)
+    del chunk_size
     with run_lock():
         run = run_open(today=day)
-        chunks = [c for c in chunks_plan(run, size=size) if c.done_at is None]
+        chunks = [c for c in chunks_plan(run) if c.done_at is None]
     options = {"queue": queue} if queue else {}
     return run.pk, [matching_chunk.si(run.pk, c.pk_lo, c.pk_hi, day.isoformat()).set(**options) for c in chunks]
 
@@ -44,7 +43,7 @@ def matching_chunk_signatures(*, day: dt.date, chunk_size: int | None = None,
 @shared_task
 def matching_nightly(today: str | None = None, chunk_size: int | None = None,
                      queue: str | None = None) -> dict[str, Any]:
-    """Matching alone, scaled out: plan pensioner-id chunks, one task each.
+    """Matching alone, scaled out: one task per partition's chunk.
 
     Workers on several machines take the chunks; each chunk commits on its own and
     the last one to finish closes the run. A run already in progress is resumed,
@@ -64,5 +63,8 @@ def matching_nightly(today: str | None = None, chunk_size: int | None = None,
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def matching_chunk(run_id: int, pk_lo: int, pk_hi: int, today: str) -> dict[str, Any]:
-    """One pensioner-id range of a night's run. Redelivery is safe: a done chunk is skipped."""
-    return matching_run(today=dt.date.fromisoformat(today), pk_range=(pk_lo, pk_hi), run_id=run_id)
+    """One chunk (the bucket range [pk_lo, pk_hi), one partition) of a night's run.
+
+    Redelivery is safe: a done chunk is skipped.
+    """
+    return matching_run(today=dt.date.fromisoformat(today), bucket_range=(pk_lo, pk_hi), run_id=run_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from . import rules
+from . import idnumber, rules
 from .effects import Effect, Source, as_date, effects_apply
 from .models import (
     AuditLog,
@@ -116,17 +116,24 @@ class TransitionCounts:
 _P = Pensioner._meta.db_table
 
 
-def transitions_run(*, today: dt.date, pk_range: tuple[int, int] | None = None) -> TransitionCounts:
+def transitions_run(*, today: dt.date, pk_range: tuple[int, int] | None = None,
+                    bucket_range: tuple[int, int] | None = None) -> TransitionCounts:
     """Move people active → warning → suspended, and back, through the one writer.
 
     Idempotent: each branch selects only rows whose stored status differs from what
     rules.status() says for `today` (thresholds from rules.py, plain comparisons on the
     indexed status + valid_until), so a second run the same day matches nothing.
-    `pk_range` (lo inclusive, hi exclusive) lets several workers share one night's run.
+    `pk_range` (pensioner ids) and `bucket_range` (idnumber.bucket_of() of the ID
+    number: the matching chunk's partition) are each [lo, hi) and let several workers
+    share one night's run.
     """
     params: dict[str, object] = {"t_today": today, "t_floor": rules.earliest_unsuspended_valid_until(today),
                                  "t_lo": pk_range[0] if pk_range else 0, "t_hi": pk_range[1] if pk_range else 1 << 62}
     scope = "AND id >= %(t_lo)s AND id < %(t_hi)s"
+    if bucket_range is not None:
+        bucket = idnumber.bucket_sql("id_number", connection.vendor)
+        params.update(t_blo=bucket_range[0], t_bhi=bucket_range[1])
+        scope += f" AND {bucket} >= %(t_blo)s AND {bucket} < %(t_bhi)s"
     branches = [
         # Back to active: valid_until was moved past today by some other write (a roster import).
         ("restored", "status IN ('warning', 'suspended') AND valid_until >= %(t_today)s"),

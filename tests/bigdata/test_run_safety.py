@@ -106,9 +106,8 @@ def _wipe() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_run_killed_mid_chunk_and_restarted_ends_in_the_same_state_as_an_uninterrupted_run(require_postgres):
     _population()
-    # Ten pensioners a chunk, each chunk holding its transaction open for 1.5 s before commit.
-    proc = _manage("run_matching", "--today", TODAY.isoformat(),
-                   env={"BIGDATA_CHUNK_PENSIONERS": "10", "BIGDATA_CHUNK_PAUSE_SECONDS": "1.5"})
+    # One chunk per evidence partition, each holding its transaction open for 1.5 s before commit.
+    proc = _manage("run_matching", "--today", TODAY.isoformat(), env={"BIGDATA_CHUNK_PAUSE_SECONDS": "1.5"})
     deadline = time.monotonic() + 90
     while not MatchingChunk.objects.filter(done_at__isnull=False).exists():
         assert time.monotonic() < deadline, "the run never finished a chunk"
@@ -123,7 +122,7 @@ def test_a_run_killed_mid_chunk_and_restarted_ends_in_the_same_state_as_an_unint
     done = MatchingChunk.objects.filter(done_at__isnull=False).count()
     assert 1 <= done < MatchingChunk.objects.count()
 
-    resumed = _manage("run_matching", "--today", TODAY.isoformat(), env={"BIGDATA_CHUNK_PENSIONERS": "10"})
+    resumed = _manage("run_matching", "--today", TODAY.isoformat())
     out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     killed_then_resumed = _snapshot()

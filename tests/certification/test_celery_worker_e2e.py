@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from bigdata import partitions
 from certification.models import Pensioner
 from certification.tasks import ping, run_nightly_task
 from tests.factories import PensionerFactory
@@ -29,7 +30,7 @@ def test_the_beat_nightly_task_fans_matching_out_in_chunks_then_finishes_the_nig
     queue = celery_worker_process.queue()
     result = run_nightly_task.apply_async(kwargs={"today": "2026-10-01", "queue": queue, "chunk_size": 1}, queue=queue)
     planned = result.get(timeout=120)
-    assert planned["chunks"] == 3  # one pensioner-id range per person at chunk_size=1
+    assert planned["chunks"] == partitions.PARTITIONS  # one per evidence partition; chunk_size is ignored
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not Snapshot.objects.filter(day=dt.date(2026, 10, 1)).exists():
         time.sleep(0.5)

@@ -15,7 +15,7 @@ import datetime as dt
 from django.apps import apps
 from django.db.models import QuerySet
 
-from . import rules
+from . import idnumber, rules
 from .models import Certification, Pensioner
 
 QUALIFYING = "qualifying"
@@ -36,6 +36,9 @@ def evidence_log(pensioner: Pensioner, *, today: dt.date) -> list[dict[str, str]
         return []
     evidence = apps.get_model("bigdata", "Evidence")
     qs = evidence.objects.filter(
+        # The person's partition only (docs/scale.md §2): the rows linked to them carry
+        # their ID number, so their bucket; the planner prunes the other partitions.
+        bucket=idnumber.bucket_of(pensioner.id_number),
         pensioner_id=pensioner.pk,
         source__kind=QUALIFYING,
         event_date__gt=window_start(today),

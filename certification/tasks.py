@@ -15,8 +15,8 @@ from .nightly import nightly_after_matching, nightly_run
 def run_nightly_task(today: str | None = None, queue: str | None = None, chunk_size: int | None = None) -> dict:
     """Beat runs this at 02:00 Asia/Shanghai; every step is idempotent, so a redelivery is harmless.
 
-    With a real broker the matching is split into pensioner-id chunks that workers on
-    several machines share (a Celery chord); the rest of the night runs once every
+    With a real broker the matching is split into chunks, one per evidence partition
+    (bigdata.partitions), that workers on several machines share (a Celery chord); the rest of the night runs once every
     chunk is done. Eager Celery (the demo) runs the whole night inline.
     """
     day = dt.date.fromisoformat(today) if today else rules.today_local()

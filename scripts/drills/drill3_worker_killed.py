@@ -1,7 +1,7 @@
 """Drill 3: kill Celery worker processes in the middle of the nightly chord; the night completes, equal to a control.
 
 Beat's nightly task (`certification.run_nightly`) only plans the night: it fans the
-matching out as a chord of `bigdata.tasks.matching_chunk` tasks (pensioner-id ranges)
+matching out as a chord of `bigdata.tasks.matching_chunk` tasks (one per evidence partition)
 whose callback `certification.nightly_after_matching` runs transitions, reminders
 and the dashboard snapshot. So the drill kills the processes doing the work, and
 waits for the night to be DONE by the chord's last task's own record in the

@@ -88,3 +88,19 @@ def test_the_back_pay_candidates_are_estimated_from_statistics(require_postgres)
         transaction.set_rollback(True)
     assert actual == 8  # the suspended whose date moved (two in three of the twelve)
     assert actual / 2 <= plan["Plan Rows"] <= actual * 2, plan
+
+
+@pytest.mark.parametrize("caller", ["on", "off"])
+def test_the_callers_jit_setting_is_restored(require_postgres, caller) -> None:  # type: ignore[no-untyped-def]
+    """The writer turns JIT off for its own statements only (the back-pay INSERT's compile
+    cost more than its run); the caller's statements afterwards get the caller's setting."""
+    people = _city()
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SELECT set_config('jit', %s, true)", [caller])
+        assert _apply_in_scrambled_order(people) == 40
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('jit')")
+            after = cur.fetchone()[0]
+        transaction.set_rollback(True)
+    assert after == caller

@@ -199,6 +199,30 @@ def matching_run(*, today: dt.date, bucket_range: tuple[int, int] | None = None,
     return {**asdict(totals), "seconds": round(time.perf_counter() - started, 3)}
 
 
+def partitions_analyze_if_stale(lo: int, hi: int) -> list[str]:
+    """ANALYZE this chunk's evidence partitions when a tenth of their rows changed since the last one.
+
+    Every chunk statement is planned from the partition's statistics, and the night's
+    import has just grown it; autovacuum analyzes it later, if at all before matching. A
+    partition analyzed while empty (a fresh or restored database, the benchmark's build)
+    and then filled planned a fraud-step join as a nested loop over 124k rows × every
+    deceased pensioner: 24.5 s instead of well under one (docs/performance.md, "the
+    matching's planner trap"). Returns the partitions analyzed (PostgreSQL only).
+    """
+    if connection.vendor != "postgresql":
+        return []
+    names = [partitions.partition_name(i) for i, (a, b) in enumerate(partitions.ranges()) if a < hi and lo < b]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND (COALESCE(last_analyze, last_autoanalyze) IS NULL "
+            "OR n_mod_since_analyze > GREATEST(n_live_tup, 1000) / 10)", [names])
+        stale = [r[0] for r in cur.fetchall()]
+        for name in stale:
+            cur.execute(f"ANALYZE {name}")  # a name from bigdata.partitions, never input
+    return stale
+
+
 def chunk_process(*, run: MatchingRun, chunk: MatchingChunk, today: dt.date) -> dict[str, int]:
     """Process one chunk (bucket range) of a run in one transaction; a done chunk is skipped."""
     with chunk_lock(run.pk, chunk.pk_lo):
@@ -207,6 +231,7 @@ def chunk_process(*, run: MatchingRun, chunk: MatchingChunk, today: dt.date) -> 
             if fresh.done_at is not None:
                 return dict(fresh.counts)
             set_local_work_mem()
+            partitions_analyze_if_stale(chunk.pk_lo, chunk.pk_hi)
             counts = _Chunk(run=run, lo=chunk.pk_lo, hi=chunk.pk_hi, today=today).process()
             MatchingChunk.objects.filter(pk=chunk.pk).update(counts=counts, done_at=timezone.now())
             if pause := chunk_pause():

@@ -6,6 +6,11 @@ evidence feeds to files, then times, in the same run:
   set-based UPDATE … FROM (SELECT max(event_date) … GROUP BY …) on a copy of the
   pensioner table (same indexes, same rows);
 - the real thing: import_evidence on every feed file, then run_matching.
+  With --workers N (default 1) the night runs as N Celery worker processes would
+  run it: the feed files imported N at a time (each its own source, batch and
+  transaction, as process_batch tasks), then the matching's partition chunks N at a
+  time (bigdata.tasks.matching_chunk's call), each worker on its own connection.
+  The floor is the same single COPY and single UPDATE whatever N is.
 The last line is {"pensioners","evidence","seconds","floor_seconds","ratio","peak_rss_mb"};
 a detail line on stderr splits the times (import vs COPY throughput, matching vs UPDATE).
 
@@ -25,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,8 +39,9 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bigdata.matching import matching_run
-from bigdata.models import EvidenceSource
+from bigdata.locks import run_lock
+from bigdata.matching import chunks_plan, matching_run, run_open
+from bigdata.models import EvidenceSource, MatchingRun
 from bigdata.services import IterStream, evidence_import
 from certification import idnumber, rules
 from certification.management.base import JsonCommand
@@ -72,6 +79,9 @@ class Command(JsonCommand):
                             help="also time the naive ORM loop (certification_record per record) on this many "
                                  "records, extrapolated to --evidence (rolled back)")
         parser.add_argument("--workdir", help="where the feed files go (default: a temporary directory)")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="concurrent workers for the night (feeds imported and partition chunks matched "
+                                 "N at a time, each on its own connection); default 1, everything in turn")
 
     def run(self, **options: Any) -> dict[str, Any]:
         if connection.vendor != "postgresql":
@@ -82,9 +92,12 @@ class Command(JsonCommand):
         n, m = options["pensioners"], options["evidence"]
         if n < 1 or m < 1:
             raise CommandError("--pensioners and --evidence must be positive")
+        workers = options.get("workers") or 1
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
         today = dt.date.fromisoformat(options["today"]) if options.get("today") else rules.today_local()
         rng = random.Random(options["seed"])  # noqa: S311 - synthetic data, not secrets
-        detail: dict[str, Any] = {"database": db, "today": today.isoformat()}
+        detail: dict[str, Any] = {"database": db, "today": today.isoformat(), "workers": workers}
 
         with connection.cursor() as cur:
             # The floor gets the same memory the import and the matching give themselves.
@@ -104,13 +117,9 @@ class Command(JsonCommand):
             self.stderr.write(f"floor: {json.dumps(floor)}")
 
             t0 = time.perf_counter()
-            imported = {"rows": 0, "accepted": 0, "unmatched": 0, "rejected": 0, "duplicates": 0}
-            for code, path in files:
-                res = evidence_import(path=path, source=EvidenceSource.objects.get(code=code), today=today)
-                for k in imported:
-                    imported[k] += getattr(res, k)
+            imported = self._import(files, today, workers)
             t1 = time.perf_counter()
-            matched = matching_run(today=today)
+            matched = self._match(today, workers)
             t2 = time.perf_counter()
             detail.update({
                 "import_seconds": round(t1 - t0, 2), "matching_seconds": round(t2 - t1, 2),
@@ -130,6 +139,47 @@ class Command(JsonCommand):
             "pensioners": n, "evidence": m, "seconds": seconds, "floor_seconds": floor_seconds,
             "ratio": round(seconds / floor_seconds, 3), "peak_rss_mb": peak_rss_mb(),
         }
+
+    # ---- the night -------------------------------------------------------------
+    def _import(self, files: list[tuple[str, Path]], today: dt.date, workers: int) -> dict[str, int]:
+        """import_evidence of every feed file, `workers` at a time (each file is its own source)."""
+        def one(code: str, path: Path) -> Any:
+            try:
+                return evidence_import(path=path, source=EvidenceSource.objects.get(code=code), today=today)
+            finally:
+                if workers > 1:
+                    connection.close()  # this thread's own connection
+
+        if workers == 1:
+            results = [one(code, path) for code, path in files]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(lambda f: one(*f), files))
+        keys = ("rows", "accepted", "unmatched", "rejected", "duplicates")
+        return {k: sum(getattr(r, k) for r in results) for k in keys}
+
+    def _match(self, today: dt.date, workers: int) -> dict[str, Any]:
+        """run_matching; with workers > 1, the run's partition chunks `workers` at a time."""
+        if workers == 1:
+            return matching_run(today=today)
+        started = time.perf_counter()
+        with run_lock():
+            run = run_open(today=today)
+            todo = [(c.pk_lo, c.pk_hi) for c in chunks_plan(run) if c.done_at is None]
+
+        def one(bucket_range: tuple[int, int]) -> dict[str, Any]:
+            try:
+                return matching_run(today=today, bucket_range=bucket_range, run_id=run.pk)
+            finally:
+                connection.close()  # this thread's own connection
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            chunks = list(pool.map(one, todo))
+        run.refresh_from_db()
+        if run.status != MatchingRun.Status.DONE:
+            raise CommandError(f"matching run {run.pk} did not finish: {run.status}")
+        return {**run.counts, "seconds": round(time.perf_counter() - started, 3),
+                "chunk_seconds": [c["seconds"] for c in chunks]}
 
     # ---- building the city ---------------------------------------------------
     def _reset(self) -> None:

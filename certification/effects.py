@@ -454,11 +454,20 @@ def _void_after_death(params: dict[str, Any]) -> int:
     In-person checks dated after the death are not voided here: they are a death
     conflict (issue 10), decided before a death reaches the writer.
     """
+    # Driven by the new deaths (few), named as constants so that each reaches its own
+    # certifications through cert_history_idx whatever the statistics say. The earlier IN +
+    # correlated subquery, and a plain join too, were planned from a certification table
+    # analysed while small as a scan of every big-data certification: the step grew with
+    # the table, 0.9 → 24.4 s a chunk within one 2M-pensioner night (docs/performance.md,
+    # "session 5"; tests/certification/test_void_after_death_plan.py).
+    dead = [int(r[0]) for r in _rows(f"SELECT w.pensioner_id FROM fx_work w WHERE {_NEW_DEATHS}")]  # noqa: S608 - fixed SQL
+    if not dead:
+        return 0
     voided = _x(
-        f"UPDATE {_C} SET voided_at = %(now)s, void_reason = '{VOID_AFTER_DEATH}' "  # noqa: S608 - _meta names and fixed SQL, values bound
-        f"WHERE voided_at IS NULL AND method = 'big_data' AND pensioner_id IN ("
-        f"SELECT w.pensioner_id FROM fx_work w WHERE {_NEW_DEATHS}) AND occurred_on > ("
-        f"SELECT w.new_death FROM fx_work w WHERE w.pensioner_id = {_C}.pensioner_id)",
+        f"UPDATE {_C} SET voided_at = %(now)s, void_reason = '{VOID_AFTER_DEATH}' FROM fx_work w "  # noqa: S608 - _meta names, fixed SQL and integer ids read above; values bound
+        f"WHERE {_C}.pensioner_id IN ({', '.join(map(str, dead))}) AND {_C}.pensioner_id = w.pensioner_id "
+        f"AND {_NEW_DEATHS} AND {_C}.voided_at IS NULL AND {_C}.method = 'big_data' "
+        f"AND {_C}.occurred_on > w.new_death",
         params,
     )
     if not voided:

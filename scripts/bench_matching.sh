@@ -3,6 +3,7 @@
 # PostgreSQL database (never the test or demo ones), niced, and keeps each run's
 # stdout/stderr under var/bench/.
 #   scripts/bench_matching.sh 1000000 5000000 [2000000 10000000 ...]
+#   WORKERS=2 scripts/bench_matching.sh …   # the night as 2 workers run it (--workers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal_bench}
@@ -17,8 +18,9 @@ mkdir -p var/bench
 while [ $# -ge 2 ]; do
   n=$1 m=$2; shift 2
   out=var/bench/matching-${n}-${m}
+  [ "${WORKERS:-1}" = 1 ] || out=$out-w${WORKERS}
   echo "== $n pensioners, $m evidence" >&2
   nice -n 10 .venv/bin/python manage.py benchmark_matching --pensioners "$n" --evidence "$m" \
-    --orm-sample "${ORM_SAMPLE:-2000}" >"$out.json" 2>"$out.log"
+    --orm-sample "${ORM_SAMPLE:-2000}" --workers "${WORKERS:-1}" >"$out.json" 2>"$out.log"
   tail -n 1 "$out.json"
 done

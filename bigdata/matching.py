@@ -82,6 +82,11 @@ DEFAULT_CHUNK_PAUSE = 0.0
 _DAY0 = dt.date(1950, 1, 1)  # feeds reject earlier dates (bigdata.parsing.EARLIEST)
 _ID_BITS = 40  # evidence ids below 2**40 (a trillion rows)
 _ID_MASK = (1 << _ID_BITS) - 1
+# A source's preference among records of the same day, packed between the date and the id:
+# the most trusted source names the extension (or the death), whatever order the feeds
+# were imported in (issue 14: two workers import feeds side by side).
+_SRC_BITS = 7
+_MAX_SOURCES = (1 << _SRC_BITS) - 1
 
 COUNT_KEYS = ("extended", "entered_warning", "suspended", "restored", "deceased", "fraud_alerts")
 
@@ -272,6 +277,12 @@ class _Chunk:
         self.death_verify = [s.pk for s in enabled if s.kind == EvidenceSource.Kind.DEATH
                              and s.death_action == DeathAction.VERIFY] or [-1]
         self.counter_visit = [s.pk for s in enabled if s.code == "counter_visit"] or [-1]
+        # Ties on the date go to the higher trust level, then the source code; never to the
+        # evidence id alone, which only says which feed was imported first.
+        ordered = sorted(enabled, key=lambda s: (-s.trust_level, s.code))
+        if len(ordered) > _MAX_SOURCES:
+            raise ValueError(f"more than {_MAX_SOURCES} enabled evidence sources: the matching key cannot rank them")
+        self.preference = {s.pk: len(ordered) - i for i, s in enumerate(ordered)}
         self.temps: list[str] = []
         # The pensioner side of the chunk, spelled as the expression index pensioner_bucket_idx.
         self.p_bucket = bucket_sql("p.id_number", connection.vendor)
@@ -315,17 +326,24 @@ class _Chunk:
         """This chunk's pensioners, by the same bucket rule (the expression index)."""
         return f"{self.p_bucket} >= %(a)s AND {self.p_bucket} < %(b)s"
 
-    def _key(self) -> str:
-        # (date, id) packed into one bigint so max()/min() picks a record in one hash
-        # aggregate, with no sort and no join back: days since 1950 << 40 | id.
+    def _key(self, *, prefer_high: bool) -> str:
+        # (date, source preference, id) packed into one bigint so max()/min() picks a record in
+        # one hash aggregate, with no sort and no join back: days since 1950 << 47 | rank << 40 | id.
+        # max() takes the latest date and, on a tie, the most trusted source; min() the earliest
+        # date and, on a tie, again the most trusted source (its rank is inverted).
         days = ("(e.event_date - DATE '1950-01-01')" if self.pg
                 else "CAST(julianday(e.event_date) - julianday('1950-01-01') AS INTEGER)")
-        return f"(CAST({days} AS BIGINT) * {1 << _ID_BITS} + e.id)"
+        ranks = " ".join(f"WHEN {int(pk)} THEN {rank if prefer_high else _MAX_SOURCES - rank}"
+                         for pk, rank in self.preference.items())
+        rank = f"(CASE e.source_id {ranks} ELSE 0 END)" if ranks else "0"
+        return (f"(CAST({days} AS BIGINT) * {1 << (_ID_BITS + _SRC_BITS)} "
+                f"+ CAST({rank} AS BIGINT) * {1 << _ID_BITS} + e.id)")
 
     def _unpack_date(self, col: str) -> str:
+        shift = _ID_BITS + _SRC_BITS
         if self.pg:
-            return f"(DATE '1950-01-01' + CAST(({col}) >> {_ID_BITS} AS INTEGER))"
-        return f"date('1950-01-01', '+' || (({col}) >> {_ID_BITS}) || ' days')"
+            return f"(DATE '1950-01-01' + CAST(({col}) >> {shift} AS INTEGER))"
+        return f"date('1950-01-01', '+' || (({col}) >> {shift}) || ' days')"
 
     def _json(self, col: str) -> str:
         return f"CAST({col} AS jsonb)" if self.pg else col
@@ -377,7 +395,7 @@ class _Chunk:
         n = self._x(
             f"INSERT INTO bd_death (pensioner_id, death_date, evidence_id) "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
-            f"  SELECT e.pensioner_id, min({self._key()}) AS k FROM {_E} e JOIN {_P} p ON p.id = e.pensioner_id "
+            f"  SELECT e.pensioner_id, min({self._key(prefer_high=False)}) AS k FROM {_E} e JOIN {_P} p ON p.id = e.pensioner_id "
             f"  WHERE {self._window(self.death)} AND {self._pensioners()} AND p.status <> 'deceased' "
             # A record staff already decided (rejected, in conflict, revoked) is never applied again.
             f"  AND NOT EXISTS (SELECT 1 FROM {_DR} r WHERE r.pensioner_id = e.pensioner_id "
@@ -485,7 +503,7 @@ class _Chunk:
         self._x(
             f"INSERT INTO bd_best (pensioner_id, event_date, evidence_id) "  # noqa: S608 - _meta names and fixed SQL, values bound
             f"SELECT pensioner_id, {self._unpack_date('k')}, k & {_ID_MASK} FROM ("
-            f"  SELECT e.pensioner_id, max({self._key()}) AS k FROM {_E} e "
+            f"  SELECT e.pensioner_id, max({self._key(prefer_high=True)}) AS k FROM {_E} e "
             f"  WHERE {self._window(self.qualifying)} GROUP BY e.pensioner_id) x"
         )
         if self.pg:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from certification import idnumber
 
 
 def make_id(n: int, birth: dt.date = dt.date(1948, 3, 1)) -> str:
     return idnumber.make("370202", birth, n)
+
+
+def last_json(*args: str) -> dict:  # type: ignore[type-arg]
+    """Run a management command; its last output line, the contract's JSON."""
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
 @pytest.fixture

@@ -3,26 +3,17 @@ arrives first (DESIGN §1; issue 9 finding 1), tried with the plain commands."""
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from bigdata.models import FraudAlert
 from certification.models import Certification
-from tests.bigdata.conftest import make_id
+from tests.bigdata.conftest import last_json, make_id
 
 pytestmark = pytest.mark.django_db
 
 ID = make_id(901)
-
-
-def last_json(*args: str) -> dict:  # type: ignore[type-arg]
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
 def _roster(tmp_path: Path) -> None:

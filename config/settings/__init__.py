@@ -63,7 +63,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "certification.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # LocaleMiddleware that ignores Accept-Language: Chinese until the person picks English.
+    "certification.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

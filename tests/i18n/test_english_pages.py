@@ -81,6 +81,18 @@ def test_landing_page_is_chinese_by_default_and_english_after_switching(client):
 
 
 @pytest.mark.django_db
+def test_a_browser_set_to_english_still_opens_in_chinese_until_the_person_switches():
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    html = page(browser, "/")
+    assert '<html lang="zh-CN">' in html
+    assert "我是退休人员，查看我的认证" in html
+
+    html = page(english(browser), "/")
+    assert '<html lang="en">' in html
+    assert "I receive a pension: see my certification" in html
+
+
+@pytest.mark.django_db
 def test_staff_sign_in_page_is_in_english_after_switching(client):
     assert "工作人员登录" in page(client, "/login/")
     html = page(english(client), "/login/")
